@@ -1,0 +1,211 @@
+"""Text → tokens: the shipped tokenizer, simple word/character splitters, or any tokenizer.json.
+
+Every token keeps its character offsets into the original text, and the label people see is
+cut from that text, so no `##`, `Ġ`, `▁` or byte garbage ever reaches a table or a figure.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from .errors import InputError, TokenizerError
+
+#: The name and location of the tokenizer that ships inside the package.
+DEFAULT_TOKENIZER = "default"
+_PACKAGED_JSON = "tokenizer.json"
+BUILTIN = ("default", "words", "chars")
+
+_WORD_RE = re.compile(r"\w+|[^\w\s]", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class Token:
+    """One token: its label (cut from the original text), the tokenizer's own piece and id,
+    and its character span [start, end) in the text."""
+
+    label: str
+    piece: str
+    id: int | None
+    start: int
+    end: int
+    special: bool = False
+
+
+class Tokenizer:
+    """A named text → tokens function."""
+
+    def __init__(self, name: str, hf=None):
+        self.name = name
+        self._hf = hf  # tokenizers.Tokenizer, or None for the plain splitters
+
+    @property
+    def vocab_size(self) -> int | None:
+        """Number of ids (None for `words`/`chars`, which have no vocabulary)."""
+        return None if self._hf is None else self._hf.get_vocab_size(with_added_tokens=True)
+
+    def encode(self, text: str) -> tuple[Token, ...]:
+        """Split `text` into tokens, each labelled by the span of `text` it came from."""
+        if self.name == "words":
+            return tuple(Token(visible(m.group()), m.group(), None, m.start(), m.end())
+                         for m in _WORD_RE.finditer(text))
+        if self.name == "chars":
+            return tuple(Token(visible(c), c, None, i, i + 1) for i, c in enumerate(text) if not c.isspace())
+        return _hf_tokens(self._hf, text)
+
+
+#: A byte-fallback piece: one byte of a character the vocabulary lacks.
+_BYTE_PIECE = re.compile(r"<0x([0-9A-Fa-f]{2})>")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+CONTINUATION = "…"  # label of the 2nd, 3rd ... piece that shares one character
+
+
+def visible(label: str) -> str:
+    """`label` with characters that would print as nothing made visible.
+
+    Control characters become their Unicode control pictures (␀ ␉ ␜ ...), a space ␣, other
+    invisible or unprintable characters (zero-width joiners, direction marks, odd spaces) their
+    code point `U+200D`, and a combining mark with nothing before it sits on a dotted circle (◌́).
+    Ordinary text comes back unchanged.
+    """
+    if label.isprintable() and label.strip() and not _is_mark(label[0]):
+        return label
+    out: list[str] = []
+    for ch in label:
+        code = ord(ch)
+        if code < 0x20:
+            out.append(chr(0x2400 + code))
+        elif code == 0x7F:
+            out.append("␡")
+        elif ch == " ":
+            out.append("␣")
+        elif not ch.isprintable():
+            out.append(f"U+{code:04X}")
+        elif not out and _is_mark(ch):
+            out.append("◌" + ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _is_mark(ch: str) -> bool:
+    return unicodedata.category(ch).startswith("M")
+
+
+def _label(text: str, start: int, end: int) -> str:
+    span = text[start:end]
+    return visible(span.strip() or span) or "␣"
+
+
+def _hf_tokens(hf, text: str) -> tuple[Token, ...]:
+    # lone surrogates (undecodable bytes from a terminal) cannot cross into Rust: one char for one
+    safe = _SURROGATE.sub("\ufffd", text)
+    enc = hf.encode(safe)
+    spans = _cover_marks(safe, enc.offsets)
+    rows = list(zip(enc.tokens, enc.ids, spans, enc.special_tokens_mask, strict=True))
+    out: list[Token] = []
+    i = 0
+    while i < len(rows):
+        piece, tid, (start, end), special = rows[i]
+        if special:
+            out.append(Token(piece, piece, tid, start, end, special=True))
+            i += 1
+        elif _BYTE_PIECE.fullmatch(piece):
+            j = i + 1
+            while (j < len(rows) and not rows[j][3] and rows[j][2] == (start, end)
+                   and _BYTE_PIECE.fullmatch(rows[j][0])):
+                j += 1
+            out.extend(_byte_tokens(rows[i:j], safe))
+            i = j
+        else:
+            same_span = bool(out) and (out[-1].start, out[-1].end) == (start, end) and not out[-1].special
+            # pieces of one character (a byte-level BPE's partial bytes) share its span: show the
+            # character once, then a continuation mark, so columns stay distinguishable
+            label = CONTINUATION if same_span else _label(safe, start, end)
+            out.append(Token(label, piece, tid, start, end))
+            i += 1
+    return tuple(out)
+
+
+def _cover_marks(text: str, offsets) -> list[tuple[int, int]]:
+    """Stretch each span over combining marks right after it that no token covers.
+
+    Normalisation composes e + U+0301 into é but reports the span of the e alone; the label
+    should show the accent too."""
+    spans = [(int(s), int(e)) for s, e in offsets]
+    starts = sorted({s for s, _ in spans})
+    out = []
+    for start, end in spans:
+        k = bisect.bisect_left(starts, end)
+        limit = starts[k] if k < len(starts) else len(text)
+        while start < end < limit and _is_mark(text[end]):
+            end += 1
+        out.append((start, end))
+    return out
+
+
+def _byte_tokens(rows, text: str) -> list[Token]:
+    """Byte-fallback pieces that share one span → one group of tokens per character.
+
+    The tokenizer fuses a run of unknown characters (東京, 😀😀) into one span; when the bytes are
+    exactly that span's UTF-8, each character gets its own span back. The first byte of a
+    character is labelled with the character, the rest with a continuation mark."""
+    start, end = rows[0][2]
+    span = text[start:end]
+    data = bytes(int(_BYTE_PIECE.fullmatch(r[0]).group(1), 16) for r in rows)
+    if span.encode("utf-8") == data:
+        spans = [(start + k, start + k + 1) for k, ch in enumerate(span) for _ in ch.encode("utf-8")]
+    else:  # normalisation changed the text: keep the shared span
+        spans = [(start, end)] * len(rows)
+    out: list[Token] = []
+    for (piece, tid, _, _), (s, e) in zip(rows, spans, strict=True):
+        first = not out or (out[-1].start, out[-1].end) != (s, e)
+        out.append(Token(_label(text, s, e) if first else CONTINUATION, piece, tid, s, e))
+    return out
+
+
+@lru_cache(maxsize=8)
+def load_tokenizer(spec: str = DEFAULT_TOKENIZER) -> Tokenizer:
+    """`default`, `words`, `chars`, or a path to a Hugging Face tokenizer.json."""
+    if spec in ("words", "chars"):
+        return Tokenizer(spec)
+    from tokenizers import Tokenizer as HFTokenizer  # imported only when needed
+
+    if spec == DEFAULT_TOKENIZER:
+        data = resources.files("attnviz.data").joinpath(_PACKAGED_JSON).read_text(encoding="utf-8")
+        return Tokenizer(DEFAULT_TOKENIZER, HFTokenizer.from_str(data))
+    path = Path(spec)
+    if path.is_dir() and (path / "tokenizer.json").is_file():
+        path = path / "tokenizer.json"
+    if not path.is_file():
+        raise TokenizerError(
+            f"tokenizer {spec!r} not found: use default, words, chars, or a path to a tokenizer.json"
+        )
+    try:
+        return Tokenizer(str(path), HFTokenizer.from_file(str(path)))
+    except Exception as exc:  # the library raises plain Exception for a bad file
+        raise TokenizerError(
+            f"{path} is not a Hugging Face tokenizer.json ({str(exc).splitlines()[0][:120]}): "
+            "pass a tokenizer.json saved by the tokenizers library, or use default, words or chars"
+        ) from None
+
+
+def clean_text(text: str) -> str:
+    """NFC-normalise and reject text with nothing to attend to."""
+    text = unicodedata.normalize("NFC", text)
+    if not text.strip():
+        raise InputError('the text is empty: give a sentence, e.g. attnviz explain "고양이는 침대에서 잔다"')
+    return text
+
+
+def tokenize(text: str, tokenizer: str = DEFAULT_TOKENIZER) -> tuple[Token, ...]:
+    """Clean `text` and split it with the named tokenizer; at least one token comes back."""
+    tokens = load_tokenizer(tokenizer).encode(clean_text(text))
+    if not tokens:
+        raise InputError(f"the {tokenizer} tokenizer found no tokens in the text: give words to attend to")
+    return tokens

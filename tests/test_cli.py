@@ -1,0 +1,150 @@
+"""The `attnviz` app driven through typer's CliRunner: exit codes, text, files, and error lines."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from attnviz import __version__
+from attnviz.cli import app
+
+runner = CliRunner()
+
+
+def run(*args, env=None):
+    return runner.invoke(app, list(args), env={"COLUMNS": "80", "LANG": "C.UTF-8", **(env or {})})
+
+
+def assert_error(result, fragment):
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    assert fragment in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_version():
+    result = run("--version")
+    assert result.exit_code == 0 and result.stdout.strip() == f"attnviz {__version__}"
+
+
+def test_explain_defaults_to_the_seed_sentence():
+    result = run("explain")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert '"고양이는 침대에서 잔다"' in out
+    assert "고양이 | 는 | 침대 | 에서 | 잔다" in out
+    assert "Q1 · K1 →" in out and "× V1 +" in out and "[Passed to the next layer]" in out
+
+
+def test_korean_from_lang_env_and_option():
+    assert "3단계" in run("explain", env={"LANG": "ko_KR.UTF-8"}).stdout
+    assert "3단계" not in run("explain", env={"LANG": "en_US.UTF-8"}).stdout
+    assert "3단계" in run("explain", "--lang", "ko").stdout
+
+
+@pytest.mark.parametrize("stage", ["input", "qkv", "scores", "scaled", "softmax", "output", "all"])
+def test_stage_option(stage):
+    result = run("explain", "--stage", stage)
+    assert result.exit_code == 0
+    assert ("[Step 3 · Softmax]" in result.stdout) == (stage in ("softmax", "all"))
+
+
+@pytest.mark.parametrize("query, expect", [("잔다", "Q5 · K1 →"), ("3", "Q3 · K1 →"), ("1", "Q1 · K1 →")])
+def test_query_by_token_or_index(query, expect):
+    result = run("explain", "--query", query, "--stage", "scores")
+    assert result.exit_code == 0 and expect in result.stdout
+
+
+@pytest.mark.parametrize("query", ["0", "6", "-1", "강아지"])
+def test_bad_query_is_one_error_line(query):
+    assert_error(run("explain", "--query", query), "--query")
+
+
+def test_empty_text_is_one_error_line():
+    assert_error(run("explain", "  "), "empty")
+
+
+def test_json_to_stdout_only():
+    result = run("explain", "--json", "-")
+    assert result.exit_code == 0
+    doc = json.loads(result.stdout)  # nothing else on stdout
+    assert doc["format"] == "attnviz.trace/1"
+    assert [t["label"] for t in doc["query_tokens"]] == ["고양이", "는", "침대", "에서", "잔다"]
+    assert run("explain", "--json", "-").stdout == result.stdout  # byte-identical
+
+
+def test_json_file_and_seed_sizes(tmp_path):
+    path = tmp_path / "t.json"
+    result = run("explain", "The cat sat", "--json", str(path), "--seed", "5", "--d-model", "6", "--d-k", "3",
+                 "--precision", "3")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(path.read_text())
+    assert (doc["seed"], doc["d_model"], doc["d_k"]) == (5, 6, 3)
+    assert "Q1 · K1 →" in result.stdout
+
+
+def test_json_to_missing_folder_fails_cleanly(tmp_path):
+    assert_error(run("explain", "--json", str(tmp_path / "no" / "t.json")), "does not exist")
+
+
+@pytest.mark.parametrize("args", [["--d-model", "0"], ["--d-k", "0"], ["--precision", "9"], ["--dpi", "5"],
+                                  ["--stage", "nope"], ["--lang", "fr"], ["--seed", "-1"], ["--head", "0"]])
+def test_bad_option_values_are_usage_errors(args):
+    result = run("explain", *args)
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("tok, expect", [("words", "고양이는 | 침대에서 | 잔다"), ("chars", "고 | 양 | 이 | 는")])
+def test_tokenizer_option(tok, expect):
+    result = run("explain", "--tokenizer", tok, "--stage", "input")
+    assert result.exit_code == 0 and expect in result.stdout
+
+
+def test_tokenizer_path_and_bad_path(tmp_path):
+    from attnviz.tokens import load_tokenizer
+
+    path = tmp_path / "tokenizer.json"
+    load_tokenizer("default")._hf.save(str(path))
+    assert run("explain", "--tokenizer", str(path), "--stage", "input").exit_code == 0
+    assert_error(run("explain", "--tokenizer", str(tmp_path / "nope.json")), "not found")
+
+
+def test_weights_init_show_and_use(tmp_path):
+    path = tmp_path / "w.safetensors"
+    result = run("weights", "init", "-o", str(path), "--seed", "2", "--d-model", "8", "--d-k", "2",
+                 "--heads", "4")
+    assert result.exit_code == 0 and path.is_file()
+    shown = run("weights", "show", str(path))
+    assert shown.exit_code == 0
+    assert "w_q" in shown.stdout and "8 × 8" in shown.stdout and "heads=4" in shown.stdout
+    used = run("explain", "--weights", str(path), "--head", "2", "--json", "-")
+    doc = json.loads(used.stdout)
+    assert doc["n_heads"] == 4 and doc["d_k"] == 2
+    assert_error(run("explain", "--weights", str(path), "--head", "5"), "--head 5")
+
+
+def test_seeded_weights_equal_their_file(tmp_path):
+    path = tmp_path / "w.npz"
+    run("weights", "init", "-o", str(path), "--seed", "4")
+    a = json.loads(run("explain", "--seed", "4", "--json", "-").stdout)
+    b = json.loads(run("explain", "--seed", "4", "--weights", str(path), "--json", "-").stdout)
+    np.testing.assert_array_equal(np.asarray(a["heads"][0]["weights"]), np.asarray(b["heads"][0]["weights"]))
+
+
+def test_broken_weight_files_are_one_error_line(tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"garbage")
+    assert_error(run("explain", "--weights", str(bad)), "not a readable safetensors")
+    assert_error(run("explain", "--weights", str(tmp_path / "none.safetensors")), "does not exist")
+    assert_error(run("weights", "show", str(bad)), "not a readable")
+    assert_error(run("weights", "init", "-o", str(tmp_path / "w.bin")), ".safetensors or .npz")
+
+
+def test_help_texts_carry_examples():
+    assert "Exit codes" in run("--help").stdout
+    assert "Example" in run("explain", "--help").stdout
+    assert "Example" in run("weights", "init", "--help").stdout

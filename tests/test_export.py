@@ -1,0 +1,53 @@
+"""JSON export: the documented fields, byte-stable output, round trip, and numbers that recompute."""
+
+import json
+
+import numpy as np
+
+from attnviz.export import FORMAT, trace_from_json, trace_to_json
+from attnviz.pipeline import self_attention
+
+
+def test_document_fields_and_shapes():
+    tr = self_attention("고양이는 침대에서 잔다", tokenizer="words", causal=True)
+    doc = json.loads(trace_to_json(tr))
+    assert doc["format"] == FORMAT == "attnviz.trace/1"
+    for key in ("version", "kind", "query_tokens", "key_tokens", "d_model", "d_k", "d_v", "n_heads", "seed",
+                "causal", "x", "memory", "heads", "concat", "output"):
+        assert key in doc
+    assert doc["kind"] == "self" and doc["memory"] is None and doc["causal"] is True
+    assert [t["label"] for t in doc["query_tokens"]] == ["고양이는", "침대에서", "잔다"]
+    head = doc["heads"][0]
+    assert np.asarray(head["scores"]).shape == (3, 3)
+    assert np.asarray(head["q"]).shape == (3, 4)
+    assert head["mask"] == [[True, False, False], [True, True, False], [True, True, True]]
+    assert np.asarray(doc["output"]).shape == (3, 8)
+
+
+def test_same_input_same_bytes():
+    a = trace_to_json(self_attention("The cat sat", tokenizer="words", seed=7))
+    b = trace_to_json(self_attention("The cat sat", tokenizer="words", seed=7))
+    assert a == b
+
+
+def test_round_trip_keeps_every_number():
+    tr = self_attention("the cat sat on the mat", tokenizer="words", n_heads=2, d_k=2, causal=True)
+    back = trace_from_json(trace_to_json(tr))
+    assert back.query_tokens == tr.query_tokens
+    for name in ("x", "embeddings", "positions", "concat", "output"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(tr, name))
+    for h1, h2 in zip(tr.heads, back.heads):
+        for name in ("q", "k", "v", "scores", "scaled", "mask", "masked", "weights", "output"):
+            np.testing.assert_array_equal(getattr(h1, name), getattr(h2, name))
+
+
+def test_numbers_recompute_from_own_qkv():
+    doc = json.loads(trace_to_json(self_attention("고양이는 침대에서 잔다", tokenizer="words")))
+    h = doc["heads"][0]
+    q, k, v = (np.asarray(h[n]) for n in ("q", "k", "v"))
+    scaled = q @ k.T / np.sqrt(doc["d_k"])
+    np.testing.assert_allclose(np.asarray(h["scores"]), q @ k.T, atol=1e-13)
+    w = np.exp(scaled - scaled.max(1, keepdims=True))
+    w /= w.sum(1, keepdims=True)
+    np.testing.assert_allclose(np.asarray(h["weights"]), w, atol=1e-13)
+    np.testing.assert_allclose(np.asarray(h["output"]), w @ v, atol=1e-13)

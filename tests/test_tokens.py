@@ -1,0 +1,330 @@
+"""The shipped tokenizer, the word/character splitters, user tokenizer.json files, and the build."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import string
+import unicodedata
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tokenizers import Tokenizer as HFTokenizer
+from tokenizers import models, pre_tokenizers
+
+from attnviz.errors import InputError, TokenizerError
+from attnviz.tokens import BUILTIN, DEFAULT_TOKENIZER, Token, clean_text, load_tokenizer, tokenize
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ROOT / "attnviz" / "data" / "tokenizer.json"
+BUILD_SCRIPT = ROOT / "scripts" / "build_tokenizer.py"
+CORPUS = ROOT / "samples" / "corpus.txt"
+
+HANGUL = "".join(chr(c) for c in range(0xAC00, 0xD7A4))
+ASCII = string.ascii_letters + string.digits + string.punctuation
+ENGLISH = "The fluffy blue creature roamed the verdant forest"
+MARKERS = ("##", "Ġ", "▁", "<0x")
+
+#: Text the vocabulary does not cover: it must come back as characters or bytes, never an error.
+STRANGE = [
+    "😀고양이",
+    "고양이 😀😀 🐈‍⬛",
+    "👨‍👩‍👧 family",
+    "東京에 갔다",
+    "Привет, мир",
+    "مرحبا بالعالم",
+    "שָׁלוֹם עולם",
+    "नमस्ते दुनिया",
+    "สวัสดีครับ",
+    "e\u0301te\u0301 and ñ",
+    "\u0301고양이",
+    "고양이\u200d는\u200b침대",
+    "a\u200fb\u202ec\u2066d\u2069",
+    "ctrl\x00\x01\x07\x1b[31mred\x7f\x1c\x1d\x85",
+    "tab\there\r\nnewline",
+    "\ufeffBOM",
+    "ㅋㅋㅋ ㅠㅠ",
+    "①②③ ½ ™ ©",
+    "₩5,000 €3 ¥100",
+]
+
+ORDINARY = [
+    "고양이는 침대에서 잔다",
+    "철수가 사과를 맛있게 먹었다",
+    ENGLISH,
+    "안녕하세요, 오늘 날씨는?",
+    "  앞에 공백이 있는 문장  ",
+    "줄바꿈\n과\t탭",
+    "I woke up at 6:30, and it's 2024-03-15!",
+    "영희와 Tom은 school에서 만났다",
+    "Hello,world... (really?) [yes] {no} \"quoted\" 'single'",
+]
+
+
+def _labels(text: str, tokenizer: str = DEFAULT_TOKENIZER) -> list[str]:
+    return [t.label for t in tokenize(text, tokenizer)]
+
+
+@pytest.fixture(scope="module")
+def default():
+    return load_tokenizer(DEFAULT_TOKENIZER)
+
+
+@pytest.fixture(scope="module")
+def unk_id() -> int:
+    return json.loads(SHIPPED.read_text(encoding="utf-8"))["model"]["unk_id"]
+
+
+# --- the seed diagrams --------------------------------------------------------------------------
+
+
+def test_cat_sentence_splits_stems_from_particles():
+    assert _labels("고양이는 침대에서 잔다") == ["고양이", "는", "침대", "에서", "잔다"]
+
+
+def test_chulsoo_sentence_splits_nouns_from_particles():
+    assert _labels("철수가 사과를 맛있게 먹었다") == ["철수", "가", "사과", "를", "맛있게", "먹었다"]
+
+
+def test_greeting_sentence():
+    assert _labels("안녕하세요, 오늘 날씨는?") == ["안녕하세요", ",", "오늘", "날씨", "는", "?"]
+
+
+def test_english_sentence_splits_into_words_or_pieces(unk_id):
+    tokens = tokenize(ENGLISH)
+    assert all(t.id != unk_id for t in tokens)
+    assert "".join(t.label for t in tokens) == ENGLISH.replace(" ", "")
+    assert all(" " not in t.label for t in tokens)  # no piece spans two words
+    assert [t.label for t in tokens] == ENGLISH.split()  # every word of it is in the corpus
+
+
+# --- coverage: no <unk> for Hangul, ASCII; bytes for everything else ----------------------------
+
+
+def test_every_hangul_syllable_is_its_own_known_piece(default, unk_id):
+    for syllable in HANGUL:
+        (token,) = default.encode(syllable)
+        assert token.id != unk_id and token.label == syllable and token.piece == syllable
+
+
+def test_all_hangul_syllables_in_one_string(default, unk_id):
+    tokens = default.encode(HANGUL)
+    assert all(t.id != unk_id for t in tokens)
+    assert "".join(t.label for t in tokens) == HANGUL
+
+
+def test_ascii_letters_digits_punctuation_are_known(default, unk_id):
+    for ch in ASCII:
+        (token,) = default.encode(ch)
+        assert token.id != unk_id and token.label == ch
+    tokens = default.encode(ASCII)
+    assert all(t.id != unk_id for t in tokens)
+    assert "".join(t.label for t in tokens) == ASCII
+
+
+@pytest.mark.parametrize("tokenizer", BUILTIN)
+@pytest.mark.parametrize("text", STRANGE)
+def test_other_scripts_fall_back_without_failing(text, tokenizer):
+    tokens = tokenize(text, tokenizer)
+    assert tokens
+    for t in tokens:
+        assert t.label and not any(m in t.label for m in MARKERS), t
+        assert 0 <= t.start < t.end <= len(clean_text(text))
+
+
+@pytest.mark.parametrize("text", STRANGE)
+def test_default_never_gives_unk_and_covers_every_character(default, unk_id, text):
+    text = clean_text(text)
+    tokens = default.encode(text)
+    assert all(t.id != unk_id for t in tokens)
+    covered = set()
+    for t in tokens:
+        covered.update(range(t.start, t.end))
+    assert covered >= {i for i, c in enumerate(text) if not c.isspace()}
+
+
+def test_byte_fallback_labels_the_character_once(default):
+    tokens = default.encode("😀고양이")
+    assert [t.label for t in tokens] == ["😀", "…", "…", "…", "고양이"]
+    assert [t.piece for t in tokens[:4]] == ["<0xF0>", "<0x9F>", "<0x98>", "<0x80>"]
+    assert {(t.start, t.end) for t in tokens[:4]} == {(0, 1)}
+    assert (tokens[4].start, tokens[4].end) == (1, 4)
+
+
+def test_a_run_of_unknown_characters_is_split_per_character(default):
+    tokens = default.encode("東京에")
+    assert [t.label for t in tokens] == ["東", "…", "…", "京", "…", "…", "에"]
+    assert [(t.start, t.end) for t in tokens] == [(0, 1)] * 3 + [(1, 2)] * 3 + [(2, 3)]
+
+
+def test_invisible_characters_get_visible_labels(default):
+    assert [t.label for t in default.encode("a\x00b")] == ["a", "␀", "b"]
+    assert [t.label for t in default.encode("a\x1cb")] == ["a", "␜", "b"]  # str.strip() eats \x1c
+    assert [t.label for t in default.encode("a\u200fb")][:2] == ["a", "U+200F"]
+    assert default.encode("\u0301")[0].label == "◌\u0301"
+
+
+def test_lone_surrogate_does_not_crash(default):
+    tokens = default.encode("\udcff고양이")
+    assert tokens[0].label == "\ufffd" and tokens[-1].label == "고양이"
+
+
+def test_decomposed_text_keeps_its_accent_in_the_label(default):
+    tokens = default.encode("e\u0301t")
+    assert tokens[0].label == "e\u0301" and (tokens[0].start, tokens[0].end) == (0, 2)
+    assert tokens[-1].label == "t"
+
+
+# --- labels come from the text ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tokenizer", BUILTIN)
+@pytest.mark.parametrize("text", ORDINARY)
+def test_labels_are_cut_from_the_text(text, tokenizer):
+    tokens = tokenize(text, tokenizer)
+    assert tokens
+    for t in tokens:
+        assert isinstance(t, Token) and not t.special
+        assert t.label == text[t.start:t.end].strip(), t
+        assert t.label and not any(m in t.label for m in MARKERS)
+    starts = [t.start for t in tokens]
+    assert starts == sorted(starts)
+
+
+def test_offsets_are_character_offsets():
+    text = " 고양이는 침대에서"
+    assert [(t.label, t.start, t.end) for t in tokenize(text)] == [
+        ("고양이", 1, 4), ("는", 4, 5), ("침대", 6, 8), ("에서", 8, 10)
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_any_text_tokenizes_or_is_rejected_as_empty(text):
+    try:
+        tokens = tokenize(text)
+    except InputError:
+        assert not unicodedata.normalize("NFC", text).strip()
+        return
+    cleaned = clean_text(text)
+    for t in tokens:
+        assert t.label and "<0x" not in t.label
+        assert 0 <= t.start < t.end <= len(cleaned)
+
+
+# --- the other built-in tokenizers --------------------------------------------------------------
+
+
+def test_words_tokenizer():
+    assert _labels("고양이는 침대에서 잔다", "words") == ["고양이는", "침대에서", "잔다"]
+    assert _labels("안녕하세요, 오늘 날씨는?", "words") == ["안녕하세요", ",", "오늘", "날씨는", "?"]
+    assert load_tokenizer("words").vocab_size is None
+    assert all(t.id is None for t in tokenize("a b", "words"))
+
+
+def test_chars_tokenizer():
+    assert _labels("고양이 는", "chars") == ["고", "양", "이", "는"]
+    assert [(t.start, t.end) for t in tokenize("고양이 는", "chars")] == [(0, 1), (1, 2), (2, 3), (4, 5)]
+    assert load_tokenizer("chars").vocab_size is None
+
+
+def test_builtin_names():
+    assert DEFAULT_TOKENIZER == "default" and set(BUILTIN) == {"default", "words", "chars"}
+    size = load_tokenizer().vocab_size
+    assert size is not None and size > len(HANGUL) + 256
+
+
+# --- tokenizer.json files -----------------------------------------------------------------------
+
+
+def test_a_tokenizer_json_path_works(tmp_path):
+    path = tmp_path / "copy.json"
+    path.write_bytes(SHIPPED.read_bytes())
+    sentence = "고양이는 침대에서 잔다"
+    assert _labels(sentence, str(path)) == _labels(sentence)
+    assert load_tokenizer(str(path)).vocab_size == load_tokenizer().vocab_size
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "tokenizer.json").write_bytes(SHIPPED.read_bytes())
+    assert _labels(sentence, str(folder)) == _labels(sentence)
+
+
+def test_metaspace_tokenizer_labels_have_no_markers(tmp_path):
+    vocab = [("<unk>", 0.0), ("▁고양이", -1.0), ("는", -2.0), ("▁침대", -1.0), ("에서", -2.0),
+             ("▁잔다", -1.0)]
+    hf = HFTokenizer(models.Unigram(vocab, 0, False))
+    hf.pre_tokenizer = pre_tokenizers.Metaspace()
+    path = tmp_path / "metaspace.json"
+    hf.save(str(path))
+    text = " 고양이는 침대에서 잔다"
+    tokens = tokenize(text, str(path))
+    assert [t.label for t in tokens] == ["고양이", "는", "침대", "에서", "잔다"]
+    assert [t.piece for t in tokens][:2] == ["▁고양이", "는"]
+    assert all(t.label == text[t.start:t.end].strip() for t in tokens)
+
+
+def test_missing_path_is_a_tokenizer_error(tmp_path):
+    with pytest.raises(TokenizerError, match="not found"):
+        load_tokenizer(str(tmp_path / "nope.json"))
+
+
+@pytest.mark.parametrize("content", ["hello, not json", '{"version": "1.0", "model": 42}', ""])
+def test_a_file_that_is_not_a_tokenizer_is_a_tokenizer_error(tmp_path, content):
+    path = tmp_path / "bad.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(TokenizerError, match="not a Hugging Face tokenizer.json"):
+        load_tokenizer(str(path))
+
+
+# --- empty input --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["", " ", "\n\t  ", "\u3000"])
+@pytest.mark.parametrize("tokenizer", BUILTIN)
+def test_empty_text_is_an_input_error(text, tokenizer):
+    with pytest.raises(InputError):
+        tokenize(text, tokenizer)
+
+
+def test_clean_text_normalises_to_nfc():
+    assert clean_text("e\u0301") == "é"
+    assert clean_text("\u1100\u1161\u11a8") == "각"  # conjoining jamo → one syllable
+
+
+# --- the build ----------------------------------------------------------------------------------
+
+
+def _build_module():
+    spec = importlib.util.spec_from_file_location("build_tokenizer", BUILD_SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_build_is_deterministic_and_matches_the_shipped_file(tmp_path):
+    build = _build_module().build
+    out = tmp_path / "tokenizer.json"
+    build(CORPUS, out)
+    assert out.read_bytes() == SHIPPED.read_bytes(), (
+        "attnviz/data/tokenizer.json is stale: run python scripts/build_tokenizer.py"
+    )
+
+
+def test_shipped_file_is_small_and_has_byte_fallback():
+    assert SHIPPED.stat().st_size < 2_000_000
+    model = json.loads(SHIPPED.read_text(encoding="utf-8"))["model"]
+    assert model["type"] == "Unigram" and model["byte_fallback"] is True
+    pieces = {p for p, _ in model["vocab"]}
+    assert {f"<0x{b:02X}>" for b in range(256)} <= pieces
+    assert set(HANGUL) <= pieces
+
+
+def test_corpus_shape():
+    lines = CORPUS.read_text(encoding="utf-8").splitlines()
+    assert 300 <= len(lines) <= 600
+    korean = sum(any("가" <= c <= "힣" for c in line) for line in lines)
+    assert 0.6 <= korean / len(lines) <= 0.75
+    seeds = ("고양이는 침대에서 잔다", "철수가 사과를 맛있게 먹었다", ENGLISH, "안녕하세요, 오늘 날씨는?")
+    assert set(seeds) <= set(lines)
