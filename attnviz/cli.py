@@ -115,7 +115,7 @@ def _console(width: int | None = None):
 @app.command()
 def explain(
     text: Annotated[str | None, typer.Argument(
-        help=f'The sentence (default: "{SEED_SENTENCE}", the seed example).', show_default=False)] = None,
+        help=f"The sentence [default: {SEED_SENTENCE}]", show_default=False)] = None,
     query: Annotated[str | None, typer.Option(
         "--query", "-q", help="Focus query: a token or its 1-based index (default: the first token).")] = None,
     stage: Annotated[Stage, typer.Option(help="Show one stage, or all of them.")] = Stage.all,
@@ -139,8 +139,10 @@ def explain(
     weights: WeightsFile = None,
     tokenizer: TokenizerOpt = "default",
 ) -> None:
-    """Walk one sentence through self-attention: tokens → X = E + P → Q, K, V → Q·Kᵀ → ÷√d_k →
-    softmax → weighted sum → W_O → the next layer.
+    """Walk a sentence through self-attention, stage by stage.
+
+    tokens → X = E + P → Q, K, V → Q·Kᵀ → ÷√d_k → softmax → weighted sum → W_O → the next layer.
+    Texts of up to 1,024 tokens.
 
     Example: attnviz explain "고양이는 침대에서 잔다" --query 잔다 --png pipeline.png
     """

@@ -148,3 +148,35 @@ def test_help_texts_carry_examples():
     assert "Exit codes" in run("--help").stdout
     assert "Example" in run("explain", "--help").stdout
     assert "Example" in run("weights", "init", "--help").stdout
+
+
+def _subprocess(*args, env=None):
+    import os
+    import subprocess
+    import sys
+
+    full_env = {**os.environ, "COLUMNS": "80", **(env or {})}
+    full_env.pop("FORCE_COLOR", None)
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=full_env, timeout=60)
+
+
+@pytest.mark.parametrize("env", [{}, {"NO_COLOR": "1", "TERM": "xterm-256color"}, {"TERM": "dumb"}])
+def test_piped_output_is_plain_text(env):
+    result = _subprocess("-m", "attnviz", "explain", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "\x1b[" not in result.stdout
+    assert "고양이 | 는 | 침대 | 에서 | 잔다" in result.stdout
+
+
+def test_terminal_path_never_imports_matplotlib():
+    code = ("import sys; from typer.testing import CliRunner; from attnviz.cli import app; "
+            "r = CliRunner().invoke(app, ['explain']); assert r.exit_code == 0, r.output; "
+            "assert 'matplotlib' not in sys.modules, 'matplotlib imported'")
+    result = _subprocess("-c", code)
+    assert result.returncode == 0, result.stderr
+
+
+def test_error_from_a_real_process_has_no_traceback():
+    result = _subprocess("-m", "attnviz", "explain", "--weights", "/nonexistent/w.safetensors")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: ")

@@ -17,12 +17,14 @@ from rich.table import Table
 from rich.text import Text
 
 from ..attention import entropy
+from ..tokens import visible
 from ..trace import HeadTrace, Trace
 from .text import caption, title, word
 
 STAGES = ("input", "qkv", "scores", "scaled", "softmax", "output", "all")
 ARROW = Text("                ↓")
 LABEL_MAX = 8  # widest token label (terminal cells) before it is cut with …
+HEADER_MAX = 6  # widest column header (terminal cells): three Hangul syllables, six letters
 MAX_ROWS = 12  # rows shown before a matrix is cut (unless --full)
 MAX_LINES = 12  # focus-detail lines shown before they are cut (unless --full)
 PANEL_CHROME = 4  # the panel's borders and padding
@@ -78,8 +80,8 @@ def _fit_columns(view: View, n_cols: int, label_w: int, col_w: int) -> int:
     """How many value columns of width col_w fit beside a label column, at the view's width."""
     if view.full:
         return n_cols
-    room = min(view.width, PANEL_WIDTH) - PANEL_CHROME - label_w
-    return max(3, min(n_cols, room // (col_w + 2)))  # a column is its width plus 2 of padding
+    room = min(view.width, PANEL_WIDTH) - PANEL_CHROME - label_w - 1
+    return max(3, min(n_cols, room // (col_w + 3)))  # a column: its width, 2 of padding, 1 of divider
 
 
 def matrix_table(
@@ -104,8 +106,8 @@ def matrix_table(
     label_w = max(label_w, cell_len(corner))
     num_w = max((len(view.num(v)) for v in matrix.ravel()), default=1)
     heads = [_header(c) for c in col_labels]
-    col_w = max(num_w, min(LABEL_MAX, max((cell_len(line) for h in heads for line in h.split("\n")),
-                                          default=1)))
+    widest = max((cell_len(line) for h in heads for line in h.split("\n")), default=1)
+    col_w = max(num_w, min(HEADER_MAX, widest))
     sum_w = (len(view.num(1.0)) + 2) if row_sums else 0
     fit = _fit_columns(view, n_cols, label_w + sum_w, col_w)
     cols = _shown(n_cols, fit)
@@ -154,7 +156,7 @@ def _tint(weight: float, is_max: bool) -> Style:
     w = float(min(max(weight, 0.0), 1.0)) ** 0.6
     lo, hi = (150, 180, 225), (20, 60, 170)
     r, g, b = (round(a + (c - a) * w) for a, c in zip(lo, hi))
-    return Style(bgcolor=f"rgb({r},{g},{b})", color="white" if w > 0.45 else "black", bold=is_max)
+    return Style(bgcolor=f"rgb({r},{g},{b})", color="#ffffff" if w > 0.45 else "#000000", bold=is_max)
 
 
 def _labels(tokens) -> list[str]:
@@ -174,12 +176,19 @@ def _lines(items: list[Text], view: View, keep: int | None = None) -> list[Text]
     return [*items[: MAX_LINES - 2], Text("⋮"), items[keep]]
 
 
+def _printable(text: str, view: View, limit: int = 400) -> str:
+    """The input text safe for a terminal (control characters shown, not obeyed), cut unless --full."""
+    if not view.full and len(text) > limit:
+        text = text[:limit] + "…"
+    return "".join(ch if ch == " " or ch.isprintable() else visible(ch) for ch in text)
+
+
 # --- the stages --------------------------------------------------------------------------------
 
 def input_panels(trace: Trace, view: View) -> list[RenderableType]:
     """[Input] the sentence → [Tokens] the pieces with ids → [X = E + P] the input matrix."""
     toks = trace.query_tokens
-    text = Text(f'"{trace.text}"' if trace.text else " ".join(f'"{t.label}"' for t in toks))
+    text = Text(f'"{_printable(trace.text, view)}"' if trace.text else " ".join(f'"{t.label}"' for t in toks))
     pieces = Text(" | ".join(t.label for t in toks))
     ids = [t.id for t in toks]
     body = [pieces, Text(f"{len(toks)} {word('token', view.lang)}" + ("s" if view.lang == "en" else ""),

@@ -107,8 +107,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "weights_from": ("weights: {source}", "가중치: {source}"),
     "every_nth": ("one label in {n} shown", "라벨은 {n}개마다 하나씩 표시"),
     "op_scale": ("÷ √d_k", "÷ √d_k"),
-    "op_softmax": ("softmax of each row", "행마다 소프트맥스"),
-    "op_mask_softmax": ("mask, then softmax of each row", "마스크 후 행마다 소프트맥스"),
+    "op_softmax": ("softmax per row", "행마다 소프트맥스"),
+    "op_mask_softmax": ("mask + softmax per row", "마스크 + 행마다 소프트맥스"),
     "op_v": ("· V", "· V"),
 }
 
