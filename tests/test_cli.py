@@ -180,3 +180,36 @@ def test_error_from_a_real_process_has_no_traceback():
     result = _subprocess("-m", "attnviz", "explain", "--weights", "/nonexistent/w.safetensors")
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: ")
+
+
+@pytest.mark.parametrize("flag, ext, magic", [("--png", "png", b"\x89PNG"), ("--figure", "svg", b"<?xml"),
+                                              ("--figure", "pdf", b"%PDF")])
+def test_figure_options(tmp_path, flag, ext, magic):
+    path = tmp_path / f"pipe.{ext}"
+    result = run("explain", flag, str(path), "--theme", "dark", "--dpi", "60", "--lang", "ko")
+    assert result.exit_code == 0, result.output
+    assert path.read_bytes().startswith(magic)
+    assert f"saved {path}" in result.stdout
+
+
+def test_out_dir_writes_every_stage(tmp_path):
+    out = tmp_path / "figs"
+    result = run("explain", "--out-dir", str(out), "--dpi", "50")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [
+        "00-pipeline.png", "01-embeddings.png", "02-q.png", "03-k.png", "04-v.png", "05-scores.png",
+        "06-scaled.png", "07-softmax.png", "08-output.png"]
+
+
+def test_bad_figure_paths_leave_nothing(tmp_path):
+    assert_error(run("explain", "--png", str(tmp_path / "pipe.gif")), "png")
+    assert_error(run("explain", "--png", str(tmp_path / "no" / "pipe.png")), "does not exist")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_full_shows_every_column():
+    text = "가나다라마바사아자차카타파하" * 2
+    cut = run("explain", text, "--tokenizer", "chars", "--stage", "scores")
+    full = run("explain", text, "--tokenizer", "chars", "--stage", "scores", "--full")
+    assert "use --full" in cut.stdout and "K28" in cut.stdout and "K20" not in cut.stdout
+    assert full.exit_code == 0 and "K20" in full.stdout and "use --full" not in full.stdout
