@@ -7,6 +7,8 @@ Exit codes: 0 success, 1 error in the input or environment (one `Error: …` lin
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -66,6 +68,11 @@ class Theme(str, Enum):
     dark = "dark"
 
 
+class Split(str, Enum):
+    merged = "merged"
+    separate = "separate"
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"attnviz {__version__}")
@@ -89,6 +96,48 @@ WeightsFile = Annotated[Path | None, typer.Option(
     "--weights", help="Load W_Q, W_K, W_V (, W_O, embedding) from a .safetensors or .npz file.")]
 TokenizerOpt = Annotated[str, typer.Option(
     help="default (shipped), words, chars, or a path to a Hugging Face tokenizer.json.")]
+Query = Annotated[str | None, typer.Option(
+    "--query", "-q", help="Focus query: a token or its 1-based index (default: the first token).")]
+Head = Annotated[int, typer.Option(min=1, help="Which head to show (1-based) when there are several.")]
+LangOpt = Annotated[Lang | None, typer.Option(
+    help="Caption language (default: ko when LANG/LC_ALL starts with ko, else en).")]
+Precision = Annotated[int, typer.Option(min=0, max=8, help="Decimals shown in tables.")]
+Full = Annotated[bool, typer.Option("--full", help="Show every row and column, however wide.")]
+Png = Annotated[Path | None, typer.Option(
+    "--png", "--figure", help="Save the figure of this view (format from the extension: png, svg, pdf).")]
+OutDir = Annotated[Path | None, typer.Option(
+    "--out-dir", help="Save this view's figure and one figure per stage (01-embeddings.png …) here.")]
+ThemeOpt = Annotated[Theme, typer.Option(help="Figure colours.")]
+Dpi = Annotated[int, typer.Option(min=50, max=600, help="Figure resolution.")]
+JsonOut = Annotated[str | None, typer.Option(
+    "--json", help="Write the result as JSON to FILE (- for stdout, and nothing else is printed).",
+    metavar="FILE")]
+Causal = Annotated[bool, typer.Option("--causal", help="Apply the look-ahead mask: each token sees itself "
+                                                      "and the tokens before it.")]
+PadTo = Annotated[int | None, typer.Option("--pad-to", min=1, max=1024,
+                                           help="Add [PAD] tokens up to this length and hide them.")]
+
+
+@dataclass(frozen=True)
+class Output:
+    """What the user asked to see and to save."""
+
+    lang: str
+    precision: int
+    full: bool
+    png: Path | None
+    out_dir: Path | None
+    theme: str
+    dpi: int
+    json_out: str | None
+
+
+def _output(lang, precision, full=False, png=None, out_dir=None, theme=Theme.light, dpi=150, json_out=None
+            ) -> Output:
+    from .render.text import default_lang
+
+    return Output(lang.value if lang else default_lang(), precision, full, png, out_dir, theme.value, dpi,
+                  json_out)
 
 
 def _focus(query: str | None, labels: list[str]) -> int:
@@ -106,33 +155,79 @@ def _focus(query: str | None, labels: list[str]) -> int:
     raise InputError(f"--query {query!r} is not a token of this text; pick one of: {shown} (or 1 to {len(labels)})")
 
 
+def _head(head: int, trace) -> int:
+    if head > trace.n_heads:
+        raise InputError(f"--head {head} is out of range: there are {trace.n_heads} head(s)")
+    return head - 1
+
+
 def _console(width: int | None = None):
     from rich.console import Console
 
     return Console(width=width, highlight=False, soft_wrap=False)
 
 
+def _finish(out: Output, *, name: str, doc: Callable[[], str], terminal: Callable, figure: Callable | None,
+            trace=None, head: int = 0) -> None:
+    """Write JSON and figures (each atomically; matplotlib is imported only when a figure is asked
+    for), then print the terminal view unless the JSON went to stdout.
+
+    terminal(view) returns rich renderables; figure(module, style) returns a matplotlib Figure.
+    """
+    if out.json_out is not None:
+        text = doc()
+        if out.json_out == "-":
+            sys.stdout.write(text)
+        else:
+            from .files import atomic_write
+
+            atomic_write(Path(out.json_out), lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    saved = []
+    if out.png is not None or out.out_dir is not None:
+        from .render import figure as fig_module
+
+        style = dict(theme=out.theme, lang=out.lang, precision=out.precision)
+        if out.png is not None:
+            saved.append(fig_module.save_view(figure(fig_module, style), out.png, dpi=out.dpi))
+        if out.out_dir is not None:
+            from .files import ensure_dir
+
+            ensure_dir(out.out_dir)
+            if trace is not None:
+                saved += fig_module.save_stage_figures(trace, out.out_dir, dpi=out.dpi, head=head, **style)
+            if name != "pipeline":
+                saved.append(fig_module.save_view(figure(fig_module, style), Path(out.out_dir) / f"{name}.png",
+                                                  dpi=out.dpi))
+    if out.json_out == "-":
+        return
+    from .render.terminal import View
+
+    console = _console()
+    view = View(lang=out.lang, precision=out.precision, width=console.width, full=out.full)
+    console.print(terminal(view), width=max(console.width, 400) if out.full else None, crop=not out.full)
+    for path in [out.png, out.out_dir]:
+        if path is not None:
+            console.print(f"saved {path}", style="dim")
+
+
+# --- commands ----------------------------------------------------------------------------------
+
 @app.command()
 def explain(
     text: Annotated[str | None, typer.Argument(
         help=f"The sentence [default: {SEED_SENTENCE}]", show_default=False)] = None,
-    query: Annotated[str | None, typer.Option(
-        "--query", "-q", help="Focus query: a token or its 1-based index (default: the first token).")] = None,
+    query: Query = None,
     stage: Annotated[Stage, typer.Option(help="Show one stage, or all of them.")] = Stage.all,
-    head: Annotated[int, typer.Option(min=1, help="Which head to show (1-based) when the weights have several.")] = 1,
-    lang: Annotated[Lang | None, typer.Option(
-        help="Caption language (default: ko when LANG/LC_ALL starts with ko, else en).")] = None,
-    precision: Annotated[int, typer.Option(min=0, max=8, help="Decimals shown in tables.")] = 2,
-    full: Annotated[bool, typer.Option("--full", help="Show every row and column, however wide.")] = False,
-    png: Annotated[Path | None, typer.Option(
-        "--png", "--figure", help="Save the pipeline figure (format from the extension: png, svg, pdf).")] = None,
-    out_dir: Annotated[Path | None, typer.Option(
-        "--out-dir", help="Save one figure per stage (01-embeddings.png …) and the pipeline figure here.")] = None,
-    theme: Annotated[Theme, typer.Option(help="Figure colours.")] = Theme.light,
-    dpi: Annotated[int, typer.Option(min=50, max=600, help="Figure resolution.")] = 150,
-    json_out: Annotated[str | None, typer.Option(
-        "--json", help="Write the trace as JSON to FILE (- for stdout, and nothing else is printed).",
-        metavar="FILE")] = None,
+    causal: Causal = False,
+    head: Head = 1,
+    lang: LangOpt = None,
+    precision: Precision = 2,
+    full: Full = False,
+    png: Png = None,
+    out_dir: OutDir = None,
+    theme: ThemeOpt = Theme.light,
+    dpi: Dpi = 150,
+    json_out: JsonOut = None,
     seed: Seed = 0,
     d_model: DModel = 8,
     d_k: DK = 4,
@@ -141,56 +236,278 @@ def explain(
 ) -> None:
     """Walk a sentence through self-attention, stage by stage.
 
-    tokens → X = E + P → Q, K, V → Q·Kᵀ → ÷√d_k → softmax → weighted sum → W_O → the next layer.
+    tokens → X = E + P → Q, K, V → Q·Kᵀ → ÷√d_k → (mask) → softmax → weighted sum → W_O → the next layer.
     Texts of up to 1,024 tokens.
 
     Example: attnviz explain "고양이는 침대에서 잔다" --query 잔다 --png pipeline.png
     """
+    from .export import trace_to_json
     from .pipeline import self_attention
-    from .render.text import default_lang
 
     trace = self_attention(SEED_SENTENCE if text is None else text, seed=seed, d_model=d_model, d_k=d_k,
-                           weights=weights, tokenizer=tokenizer)
-    if head > trace.n_heads:
-        raise InputError(f"--head {head} is out of range: these weights have {trace.n_heads} head(s)")
+                           weights=weights, tokenizer=tokenizer, causal=causal)
+    h, focus = _head(head, trace), _focus(query, [t.label for t in trace.query_tokens])
+    out = _output(lang, precision, full, png, out_dir, theme, dpi, json_out)
+
+    def terminal(view):
+        from .render.terminal import explain_view
+
+        return explain_view(trace, stage=stage.value, focus=focus, head=h, view=view)
+
+    _finish(out, name="pipeline", doc=lambda: trace_to_json(trace), terminal=terminal, trace=trace, head=h,
+            figure=lambda fig, style: fig.pipeline_figure(trace, head=h, **style))
+
+
+@app.command()
+def mask(
+    text: Annotated[str | None, typer.Argument(
+        help=f"The sentence [default: {SEED_SENTENCE}]", show_default=False)] = None,
+    causal: Causal = False,
+    pad_to: PadTo = None,
+    query: Query = None,
+    lang: LangOpt = None,
+    precision: Precision = 2,
+    full: Full = False,
+    png: Png = None,
+    out_dir: OutDir = None,
+    theme: ThemeOpt = Theme.light,
+    dpi: Dpi = 150,
+    json_out: JsonOut = None,
+    seed: Seed = 0,
+    d_model: DModel = 8,
+    d_k: DK = 4,
+    weights: WeightsFile = None,
+    tokenizer: TokenizerOpt = "default",
+) -> None:
+    """Show how a mask hides keys: the ○/× grid, −∞ scores, and softmax rows with exact zeros.
+
+    --causal: the look-ahead mask of decoders (GPT). --pad-to N: [PAD] keys hidden (alone or with
+    --causal). With neither, the encoder (no mask) is shown beside the decoder (causal mask).
+
+    Example: attnviz mask "고양이는 침대에서 잔다" --causal --pad-to 7
+    """
+    from .export import trace_to_json
+    from .pipeline import self_attention
+
+    common = dict(seed=seed, d_model=d_model, d_k=d_k, weights=weights, tokenizer=tokenizer, pad_to=pad_to)
+    sentence = SEED_SENTENCE if text is None else text
+    compare_mode = not causal and pad_to is None
+    trace = self_attention(sentence, causal=causal or compare_mode, **common)
+    plain = self_attention(sentence, **common) if compare_mode else None
     focus = _focus(query, [t.label for t in trace.query_tokens])
-    language = (lang.value if lang else default_lang())
-    _write_outputs(trace, png=png, out_dir=out_dir, json_out=json_out, theme=theme.value, dpi=dpi,
-                   lang=language, head=head - 1, precision=precision)
-    if json_out == "-":
-        return
-    from .render.terminal import View, explain_view
+    out = _output(lang, precision, full, png, out_dir, theme, dpi, json_out)
 
-    console = _console()
-    width = console.width
-    view = View(lang=language, precision=precision, width=width, full=full)
-    console.print(explain_view(trace, stage=stage.value, focus=focus, head=head - 1, view=view),
-                  width=None if not full else max(width, 400), crop=not full)
-    for path in [p for p in (png, out_dir) if p is not None]:
-        console.print(f"saved {path}", style="dim")
+    def terminal(view):
+        from .render.terminal import mask_view
+
+        return mask_view(trace, focus=focus, view=view, compare=plain)
+
+    _finish(out, name="mask", doc=lambda: trace_to_json(trace), terminal=terminal, trace=trace,
+            figure=lambda fig, style: fig.mask_figure(trace, compare=plain, **style))
 
 
-def _write_outputs(trace, *, png, out_dir, json_out, theme, dpi, lang, head, precision) -> None:
-    """Figures and JSON, each written atomically; figures import matplotlib only here."""
-    if json_out is not None:
-        from .export import trace_to_json
+@app.command()
+def heads(
+    text: Annotated[str | None, typer.Argument(
+        help=f"The sentence [default: {SEED_SENTENCE}]", show_default=False)] = None,
+    n_heads: Annotated[int, typer.Option("--heads", min=1, max=64, help="Number of heads.")] = 2,
+    head: Annotated[int | None, typer.Option(
+        min=1, help="Open one head in the full explain detail.")] = None,
+    split: Annotated[Split | None, typer.Option(
+        help="Compare the two ways of building per-head Q/K/V: merged (one matrix, reshaped) "
+             "and separate (one small matrix per head).")] = None,
+    causal: Causal = False,
+    query: Query = None,
+    lang: LangOpt = None,
+    precision: Precision = 2,
+    full: Full = False,
+    png: Png = None,
+    out_dir: OutDir = None,
+    theme: ThemeOpt = Theme.light,
+    dpi: Dpi = 150,
+    json_out: JsonOut = None,
+    seed: Seed = 0,
+    d_model: DModel = 8,
+    d_k: Annotated[int | None, typer.Option(
+        "--d-k", min=1, max=4096, help="Width of one head's query/key vectors [default: d_model / heads].",
+        show_default=False)] = None,
+    weights: WeightsFile = None,
+    tokenizer: TokenizerOpt = "default",
+) -> None:
+    """Multi-head attention: each head's softmax side by side, then concat and W_O.
 
-        doc = trace_to_json(trace)
-        if json_out == "-":
-            sys.stdout.write(doc)
-        else:
-            from .files import atomic_write
+    Example: attnviz heads "고양이는 침대에서 잔다" --heads 4 --png heads.png
+    """
+    from .export import trace_to_json
+    from .pipeline import self_attention
 
-            atomic_write(Path(json_out), lambda tmp: tmp.write_text(doc, encoding="utf-8"))
-    if png is None and out_dir is None:
-        return
-    from .render import figure
+    if weights is None and d_k is None and d_model % n_heads:
+        raise InputError(f"--d-model {d_model} does not split into {n_heads} heads: pick a d_model divisible "
+                         f"by --heads, or give --d-k")
+    width = d_k if d_k is not None else max(d_model // n_heads, 1)
+    common = dict(seed=seed, d_model=d_model, d_k=width, n_heads=n_heads, weights=weights,
+                  tokenizer=tokenizer, causal=causal)
+    sentence = SEED_SENTENCE if text is None else text
+    trace = self_attention(sentence, split=(split or Split.merged).value, **common)
+    focus = _focus(query, [t.label for t in trace.query_tokens])
+    out = _output(lang, precision, full, png, out_dir, theme, dpi, json_out)
+    h = None if head is None else _head(head, trace)
+    other = None
+    if split is not None:
+        flip = Split.separate if split is Split.merged else Split.merged
+        other = self_attention(sentence, split=flip.value, **common)
 
-    style = dict(dpi=dpi, theme=theme, lang=lang, head=head, precision=precision)
-    if png is not None:
-        figure.save_figure(trace, png, **style)
-    if out_dir is not None:
-        figure.save_stage_figures(trace, out_dir, **style)
+    def terminal(view):
+        from .render import terminal as term
+
+        if h is not None:
+            return term.explain_view(trace, focus=focus, head=h, view=view)
+        if other is not None:
+            merged, separate = (trace, other) if split is Split.merged else (other, trace)
+            return term.split_view(merged, separate, view=view)
+        return term.heads_view(trace, focus=focus, view=view)
+
+    def figure(fig, style):
+        if h is not None:
+            return fig.pipeline_figure(trace, head=h, **style)
+        return fig.heads_figure(trace, focus=focus, **style)
+
+    _finish(out, name="heads", doc=lambda: trace_to_json(trace), terminal=terminal, trace=trace,
+            head=h or 0, figure=figure)
+
+
+@app.command()
+def cross(
+    source: Annotated[str | None, typer.Argument(
+        help=f"The encoder side: gives K and V [default: {SEED_SENTENCE}]", show_default=False)] = None,
+    target: Annotated[str | None, typer.Argument(
+        help="The decoder side after <BOS>: gives Q [default: <BOS> alone]", show_default=False)] = None,
+    image: Annotated[Path | None, typer.Option(
+        help="Attend over the patches of this image instead of SOURCE's tokens (PNG or JPEG).")] = None,
+    patches: Annotated[str, typer.Option(help="Patch grid for --image, ROWSxCOLS.")] = "4x4",
+    query: Query = None,
+    head: Head = 1,
+    n_heads: Annotated[int, typer.Option("--heads", min=1, max=64, help="Number of heads.")] = 1,
+    lang: LangOpt = None,
+    precision: Precision = 2,
+    full: Full = False,
+    png: Png = None,
+    out_dir: OutDir = None,
+    theme: ThemeOpt = Theme.light,
+    dpi: Dpi = 150,
+    json_out: JsonOut = None,
+    seed: Seed = 0,
+    d_model: DModel = 8,
+    d_k: DK = 4,
+    weights: WeightsFile = None,
+    tokenizer: TokenizerOpt = "default",
+) -> None:
+    """Cross-attention: the decoder's queries (<BOS> …) attend to the encoder's keys and values.
+
+    Rows are decoder (target) tokens, columns source tokens, or image patches with --image.
+
+    Example: attnviz cross "고양이는 침대에서 잔다" --image samples/cat_on_bed.png --patches 4x4
+    """
+    from .export import trace_to_json
+    from .patches import parse_grid
+    from .pipeline import cross_attention, image_attention
+
+    common = dict(seed=seed, d_model=d_model, d_k=d_k, n_heads=n_heads, weights=weights, tokenizer=tokenizer)
+    if image is not None:
+        try:
+            grid = parse_grid(patches)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--patches") from None
+        trace = image_attention(image, target if target is not None else source, grid=grid, **common)
+    else:
+        trace = cross_attention(SEED_SENTENCE if source is None else source, target, **common)
+    h, focus = _head(head, trace), _focus(query, [t.label for t in trace.query_tokens])
+    out = _output(lang, precision, full, png, out_dir, theme, dpi, json_out)
+
+    def terminal(view):
+        from .render.terminal import cross_view
+
+        return cross_view(trace, focus=focus, head=h, view=view)
+
+    _finish(out, name="cross", doc=lambda: trace_to_json(trace), terminal=terminal, trace=trace, head=h,
+            figure=lambda fig, style: fig.cross_figure(trace, head=h, focus=focus, **style))
+
+
+@app.command()
+def scale(
+    n_keys: Annotated[int, typer.Option("--keys", min=2, max=4096, help="Keys in each softmax row.")] = 10,
+    lang: LangOpt = None,
+    precision: Precision = 2,
+    png: Png = None,
+    out_dir: OutDir = None,
+    theme: ThemeOpt = Theme.light,
+    dpi: Dpi = 150,
+    json_out: JsonOut = None,
+    seed: Seed = 0,
+) -> None:
+    """Why divide by √d_k: the spread of q·k grows like √d_k and saturates softmax; scaling fixes it.
+
+    For d_k = 4, 16, 64, 256, 1024, with seeded unit-variance q and k.
+
+    Example: attnviz scale --keys 10 --png scale.png
+    """
+    import numpy as np
+
+    from .export import lesson_to_json
+    from .lessons import scale_lesson
+
+    lesson = scale_lesson(np.random.default_rng(seed), n_keys=n_keys, seed=seed)
+    out = _output(lang, precision, False, png, out_dir, theme, dpi, json_out)
+
+    def terminal(view):
+        from .render.terminal import scale_view
+
+        return scale_view(lesson, view=view)
+
+    _finish(out, name="scale", doc=lambda: lesson_to_json(lesson), terminal=terminal,
+            figure=lambda fig, style: fig.scale_figure(lesson, **style))
+
+
+@app.command(context_settings={"ignore_unknown_options": True})
+def softmax(
+    scores: Annotated[list[float] | None, typer.Argument(
+        help="A row of scores [default: 10.5 2.3 6.1 4.4 9.7, the seed's example]", show_default=False)] = None,
+    scale_by: Annotated[float, typer.Option("--scale", min=1e-6, help="Divide the scores by this first (√d_k).")
+                        ] = 1.0,
+    temperature: Annotated[float, typer.Option(min=1e-6, help="Divide by this too: >1 flattens, <1 sharpens.")
+                           ] = 1.0,
+    lang: LangOpt = None,
+    precision: Precision = 2,
+    png: Png = None,
+    out_dir: OutDir = None,
+    theme: ThemeOpt = Theme.light,
+    dpi: Dpi = 150,
+    json_out: JsonOut = None,
+) -> None:
+    """Turn a row of scores into probabilities, showing every step (− max, exp, Σ, ÷).
+
+    Example: attnviz softmax 10.5 2.3 6.1 4.4 9.7 --scale 2
+    """
+    import math
+
+    from .export import lesson_to_json
+    from .lessons import softmax_steps
+
+    row = scores or [10.5, 2.3, 6.1, 4.4, 9.7]
+    if len(row) > 4096 or not all(math.isfinite(v) for v in row):
+        raise InputError("scores must be at most 4,096 finite numbers (no inf or nan)")
+    if not all(math.isfinite(v / (scale_by * temperature)) for v in row):
+        raise InputError("scores ÷ (scale × temperature) overflow: use smaller scores or a larger --scale")
+    steps = softmax_steps(row, scale=scale_by, temperature=temperature)
+    out = _output(lang, precision, False, png, out_dir, theme, dpi, json_out)
+
+    def terminal(view):
+        from .render.terminal import softmax_view
+
+        return softmax_view(steps, view=view)
+
+    _finish(out, name="softmax", doc=lambda: lesson_to_json(steps), terminal=terminal,
+            figure=lambda fig, style: fig.softmax_figure(steps, **style))
 
 
 @weights_app.command("init")

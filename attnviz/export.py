@@ -40,6 +40,8 @@ def trace_to_dict(trace: Trace) -> dict:
         "causal": trace.causal,
         "weights_source": trace.weights_source,
         "model": trace.model,
+        "patch_grid": None if trace.patch_grid is None else list(trace.patch_grid),
+        "image": trace.image_path,
         "embeddings": _matrix(trace.embeddings),
         "positions": _matrix(trace.positions),
         "x": _matrix(trace.x),
@@ -95,4 +97,21 @@ def trace_from_json(text: str) -> Trace:
         weights_source=doc["weights_source"],
         text=doc.get("text", ""),
         model=doc.get("model"),
+        patch_grid=None if doc.get("patch_grid") is None else tuple(doc["patch_grid"]),
+        image_path=doc.get("image"),
     )
+
+
+def lesson_to_json(lesson) -> str:
+    """`attnviz.scale/1` (a ScaleLesson) or `attnviz.softmax/1` (SoftmaxSteps) JSON text."""
+    from .lessons import ScaleLesson
+
+    if isinstance(lesson, ScaleLesson):
+        doc = {"format": "attnviz.scale/1", "version": __version__, "seed": lesson.seed,
+               "n_keys": lesson.n_keys, "n_rows": lesson.n_rows,
+               "rows": [vars(row) for row in lesson.rows]}
+    else:
+        doc = {"format": "attnviz.softmax/1", "version": __version__, "scale": lesson.scale,
+               "temperature": lesson.temperature, "total": lesson.total,
+               **{name: _matrix(getattr(lesson, name)) for name in ("scores", "logits", "shifted", "exp", "probs")}}
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"

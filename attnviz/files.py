@@ -35,3 +35,20 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         raise OutputError(f"cannot write {path}: {exc.strerror} (choose a writable path)") from None
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def ensure_dir(path: Path) -> Path:
+    """Create the folder `path` (its parent must exist); an existing folder is fine."""
+    path = Path(path)
+    if path.is_dir():
+        return path
+    if path.exists():
+        raise OutputError(f"cannot write figures into {path}: it is a file; give a folder")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(f"cannot create {path}: the folder {parent} does not exist (create it first)")
+    try:
+        path.mkdir()
+    except OSError as exc:
+        raise OutputError(f"cannot create {path}: {exc.strerror} (choose a writable folder)") from None
+    return path

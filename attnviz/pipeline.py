@@ -6,8 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .tokens import DEFAULT_TOKENIZER, tokenize
-from .trace import Trace, self_attention_trace
+from .errors import InputError
+from .tokens import DEFAULT_TOKENIZER, Token, load_tokenizer, tokenize
+from .trace import Trace, cross_attention_trace, self_attention_trace
 from .weights import Weights, init_weights, load_weights
 
 SEED_SENTENCE = "고양이는 침대에서 잔다"
@@ -23,7 +24,8 @@ def make_weights(seed: int = 0, d_model: int = 8, d_k: int = 4, n_heads: int = 1
 
 def self_attention(text: str = SEED_SENTENCE, *, seed: int = 0, d_model: int = 8, d_k: int = 4,
                    n_heads: int = 1, weights: str | Path | None = None,
-                   tokenizer: str = DEFAULT_TOKENIZER, causal: bool = False) -> Trace:
+                   tokenizer: str = DEFAULT_TOKENIZER, causal: bool = False, pad_to: int | None = None,
+                   split: str = "merged") -> Trace:
     """Every stage of one self-attention layer for `text`.
 
     >>> trace = self_attention("고양이는 침대에서 잔다", seed=0)
@@ -32,4 +34,49 @@ def self_attention(text: str = SEED_SENTENCE, *, seed: int = 0, d_model: int = 8
     """
     tokens = tokenize(text, tokenizer)
     w = make_weights(seed, d_model, d_k, n_heads, weights)
-    return self_attention_trace(tokens, w, seed=seed, causal=causal, text=text)
+    return self_attention_trace(tokens, w, seed=seed, causal=causal, text=text, pad_to=pad_to, split=split)
+
+
+BOS = "<BOS>"
+
+
+def decoder_tokens(target: str | None, tokenizer: str) -> tuple[Token, ...]:
+    """<BOS>, then the target text's tokens (if any): the decoder's input."""
+    tok = load_tokenizer(tokenizer)
+    bos_id = tok._hf.token_to_id("<bos>") if tok._hf is not None else None
+    bos = Token(BOS, "<bos>", bos_id, 0, 0, special=True)
+    if target is None or not target.strip():
+        return (bos,)
+    return (bos, *tokenize(target, tokenizer))
+
+
+def cross_attention(source: str = SEED_SENTENCE, target: str | None = None, *, seed: int = 0,
+                    d_model: int = 8, d_k: int = 4, n_heads: int = 1, weights: str | Path | None = None,
+                    tokenizer: str = DEFAULT_TOKENIZER) -> Trace:
+    """Cross-attention: the decoder's <BOS> (+ target) queries the source sentence's keys and values.
+
+    >>> cross_attention("고양이는 침대에서 잔다").heads[0].weights.shape
+    (1, 5)
+    """
+    keys = tokenize(source, tokenizer)
+    w = make_weights(seed, d_model, d_k, n_heads, weights)
+    return cross_attention_trace(decoder_tokens(target, tokenizer), keys, w, seed=seed, text=source)
+
+
+def image_attention(image: str | Path, target: str | None = None, *, grid: tuple[int, int] = (4, 4),
+                    seed: int = 0, d_model: int = 8, d_k: int = 4, n_heads: int = 1,
+                    weights: str | Path | None = None, tokenizer: str = DEFAULT_TOKENIZER) -> Trace:
+    """Cross-attention over image patches: the text's queries attend to a rows × cols grid of patches,
+    each embedded by a seeded linear map (ViT-style) plus its position."""
+    from .images import load_image
+    from .patches import PATCH_PIXELS, patch_embeddings, patch_tokens, split_patches
+
+    rows, cols = grid
+    if rows * cols < 1:
+        raise InputError("--patches needs at least one patch")
+    pixels = load_image(Path(image), (cols * PATCH_PIXELS, rows * PATCH_PIXELS))  # (H, W, 3)
+    w = make_weights(seed, d_model, d_k, n_heads, weights)
+    patch_rng = np.random.default_rng([seed, 1])  # the patch embedding's own stream
+    memory = patch_embeddings(split_patches(pixels, rows, cols), patch_rng, w.d_model)  # (N, d_model)
+    return cross_attention_trace(decoder_tokens(target, tokenizer), patch_tokens(rows, cols), w, seed=seed,
+                                 memory=memory, text=str(image), patch_grid=(rows, cols), image_path=str(image))

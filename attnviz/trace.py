@@ -55,6 +55,8 @@ class Trace:
     weights_source: str
     text: str = ""
     model: dict | None = field(default=None)
+    patch_grid: tuple[int, int] | None = None  # (rows, cols) when the keys are image patches
+    image_path: str | None = None  # the image the patches were cut from
 
     @property
     def n_heads(self) -> int:
@@ -69,17 +71,38 @@ def check_length(tokens: tuple[Token, ...]) -> None:
         )
 
 
-def project_heads(x: np.ndarray, memory: np.ndarray, weights: Weights, mask: np.ndarray | None
-                  ) -> tuple[tuple[HeadTrace, ...], np.ndarray, np.ndarray | None]:
-    """Q from x, K and V from memory, split into heads, attend, concat, W_O.
+SPLITS = ("merged", "separate")
+
+
+def head_weights(weights: Weights, head: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Head `head`'s own (W_Q_i, W_K_i, W_V_i), each d_model × d_k: the columns of the merged
+    matrices that belong to it (the "separate" way of seed 000 with the same numbers)."""
+    qk = slice(head * weights.d_k, (head + 1) * weights.d_k)
+    vv = slice(head * weights.d_v, (head + 1) * weights.d_v)
+    return weights.w_q[:, qk], weights.w_k[:, qk], weights.w_v[:, vv]
+
+
+def project_heads(x: np.ndarray, memory: np.ndarray, weights: Weights, mask: np.ndarray | None,
+                  split: str = "merged") -> tuple[tuple[HeadTrace, ...], np.ndarray, np.ndarray | None]:
+    """Q from x, K and V from memory, per head; attend; concat; W_O.
 
     x (T, d_model), memory (S, d_model) — the same array for self-attention.
+    split="merged": one X·W_Q of width h·d_k, reshaped into h heads (seed 000, way 1);
+    split="separate": each head projects with its own d_model × d_k matrices (way 2).
     Returns (heads, concat (T, h·d_v), output (T, d_model) or None).
     """
     h = weights.n_heads
-    q_all = attention.split_heads(x @ weights.w_q, h)  # (h, T, d_k)
-    k_all = attention.split_heads(memory @ weights.w_k, h)  # (h, S, d_k)
-    v_all = attention.split_heads(memory @ weights.w_v, h)  # (h, S, d_v)
+    if split == "merged":
+        q_all = attention.split_heads(x @ weights.w_q, h)  # (h, T, d_k)
+        k_all = attention.split_heads(memory @ weights.w_k, h)  # (h, S, d_k)
+        v_all = attention.split_heads(memory @ weights.w_v, h)  # (h, S, d_v)
+    elif split == "separate":
+        per_head = [head_weights(weights, i) for i in range(h)]
+        q_all = [x @ w_q for w_q, _, _ in per_head]  # h × (T, d_k)
+        k_all = [memory @ w_k for _, w_k, _ in per_head]  # h × (S, d_k)
+        v_all = [memory @ w_v for _, _, w_v in per_head]  # h × (S, d_v)
+    else:
+        raise InputError(f"split must be one of {', '.join(SPLITS)} (got {split!r})")
     heads = []
     for q, k, v in zip(q_all, k_all, v_all):
         scores, scaled, masked, probs, out = attention.attention_stages(q, k, v, mask)
@@ -89,23 +112,73 @@ def project_heads(x: np.ndarray, memory: np.ndarray, weights: Weights, mask: np.
     return tuple(heads), concat, output
 
 
+def embed_with_positions(tokens: tuple[Token, ...], weights: Weights, seed: int
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(E, P, X = E + P), each (T, d_model)."""
+    e = embed([tk.piece for tk in tokens], [tk.id for tk in tokens], weights, seed)  # (T, d_model)
+    p = attention.positional_encoding(len(tokens), weights.d_model)  # (T, d_model)
+    return e, p, e + p
+
+
+PAD = "[PAD]"
+
+
+def pad_tokens(tokens: tuple[Token, ...], pad_to: int) -> tuple[Token, ...]:
+    """`tokens` followed by [PAD] tokens up to `pad_to` (no change when already that long)."""
+    if pad_to < len(tokens):
+        raise InputError(f"--pad-to {pad_to} is shorter than the text's {len(tokens)} tokens: "
+                         f"give at least {len(tokens)}")
+    end = tokens[-1].end if tokens else 0
+    return tokens + tuple(Token(PAD, PAD, None, end, end, special=True) for _ in range(pad_to - len(tokens)))
+
+
 def self_attention_trace(tokens: tuple[Token, ...], weights: Weights, seed: int = 0,
-                         causal: bool = False, text: str = "") -> Trace:
+                         causal: bool = False, text: str = "", pad_to: int | None = None,
+                         split: str = "merged") -> Trace:
     """The whole self-attention layer for `tokens`, every stage kept.
 
         E = embeddings(tokens)      (T, d_model)   seeded per token, or the file's table
         P = positional_encoding     (T, d_model)
         X = E + P                   (T, d_model)
         Q, K, V = X W_Q, X W_K, X W_V, split into h heads
+        mask = causal (j ≤ i) and/or padding (neither the query nor the key is [PAD]), or None
         per head: scores, scaled, (masked), weights, output
         concat (T, h·d_v) → output = concat W_O (T, d_model)
     """
+    n_real = len(tokens)
+    if pad_to is not None:
+        tokens = pad_tokens(tokens, pad_to)
     check_length(tokens)
     t = len(tokens)
-    e = embed([tk.piece for tk in tokens], [tk.id for tk in tokens], weights, seed)  # (T, d_model)
-    p = attention.positional_encoding(t, weights.d_model)  # (T, d_model)
-    x = e + p  # (T, d_model)
-    mask = attention.causal_mask(t) if causal else None  # (T, T)
-    heads, concat, output = project_heads(x, x, weights, mask)
+    e, p, x = embed_with_positions(tokens, weights, seed)  # (T, d_model) each
+    mask = None
+    if causal:
+        mask = attention.causal_mask(t)  # (T, T)
+    if pad_to is not None:
+        real = np.arange(t) < n_real  # (T,)
+        padding = attention.padding_mask(real, t) & real[:, None]  # (T, T): a [PAD] query sees nothing
+        mask = padding if mask is None else mask & padding
+    heads, concat, output = project_heads(x, x, weights, mask, split)
     return Trace("self", tokens, tokens, e, p, x, None, heads, concat, output,
                  weights.d_model, weights.d_k, weights.d_v, seed, causal, weights.source, text)
+
+
+def cross_attention_trace(query_tokens: tuple[Token, ...], key_tokens: tuple[Token, ...], weights: Weights,
+                          seed: int = 0, memory: np.ndarray | None = None, text: str = "",
+                          patch_grid: tuple[int, int] | None = None, image_path: str | None = None) -> Trace:
+    """Cross-attention: queries from the decoder side, keys and values from the encoder side.
+
+        X = E(query tokens) + P              (T, d_model)   the decoder's input
+        memory = E(key tokens) + P, or given (S, d_model)   the encoder's output
+        Q = X W_Q;  K = memory W_K;  V = memory W_V
+        scores (T, S) … output (T, d_model), as in self-attention, with no mask
+    """
+    check_length(query_tokens)
+    check_length(key_tokens)
+    e, p, x = embed_with_positions(query_tokens, weights, seed)  # (T, d_model) each
+    if memory is None:
+        memory = embed_with_positions(key_tokens, weights, seed)[2]  # (S, d_model)
+    heads, concat, output = project_heads(x, memory, weights, None)
+    return Trace("cross", query_tokens, key_tokens, e, p, x, memory, heads, concat, output,
+                 weights.d_model, weights.d_k, weights.d_v, seed, False, weights.source, text, None,
+                 patch_grid, image_path)

@@ -13,7 +13,8 @@ layout would measure every text twice per save and cost a third of the time a fi
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -22,14 +23,17 @@ import numpy as np
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.collections import PatchCollection
-from matplotlib.colors import Colormap, Normalize
+from matplotlib.colors import Colormap, ListedColormap, Normalize
 from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font, LoadFlags
 from matplotlib.image import AxesImage
+from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Rectangle
+from matplotlib.ticker import NullLocator
 
 from ..errors import InputError, OutputError
 from ..files import atomic_write
+from ..lessons import ScaleLesson, SoftmaxSteps
 from ..trace import HeadTrace, Trace
 from .text import LANGS, caption, title, word
 
@@ -91,13 +95,19 @@ class Theme:
     hidden: str  # cells hidden by the mask
     diverging: str  # centred at 0: E, P, X, Q, K, V, scores, scaled, output
     sequential: str  # 0..1: softmax weights
+    allowed: str  # mask grid: cells a query may attend to (○)
+    allowed_fg: str  # the ○ drawn on them
+    bar: str  # bars, and the "with ÷ √d_k" lines
+    accent: str  # the largest bar, the focus row, the "without scaling" lines
 
 
 THEMES = {
     "light": Theme(bg="#ffffff", fg="#1b1b1b", muted="#5f6368", hidden="#b4b4b4",
-                   diverging="RdBu_r", sequential="Blues"),
+                   diverging="RdBu_r", sequential="Blues", allowed="#d0e2f3", allowed_fg="#0b4f96",
+                   bar="#4a86c5", accent="#e8590c"),
     "dark": Theme(bg="#121417", fg="#ececec", muted="#a9adb3", hidden="#4a4e55",
-                  diverging="berlin", sequential="magma"),
+                  diverging="berlin", sequential="magma", allowed="#2c4666", allowed_fg="#dbe9ff",
+                  bar="#6f9fd8", accent="#ffa94d"),
 }
 
 
@@ -266,9 +276,19 @@ def save_figure(trace: Trace, path: str | Path, *, dpi: int = 150, theme: str = 
     Written atomically (temp file + rename); the same call gives byte-identical files.
     """
     path = Path(path)
+    _format_of(path)  # a bad name fails before any drawing
+    _check_folder(path)
+    return save_view(stage_figure(trace, stage, head=head, theme=theme, lang=lang, precision=precision), path,
+                     dpi=dpi)
+
+
+def save_view(fig: Figure, path: str | Path, *, dpi: float = 150) -> Path:
+    """Write any figure of this module to `path`: PNG, SVG or PDF by its extension (anything else is
+    an OutputError and writes nothing). Written atomically (temp file + rename); the same figure
+    gives byte-identical files (no dates or versions in them)."""
+    path = Path(path)
     fmt = _format_of(path)
     _check_folder(path)
-    fig = stage_figure(trace, stage, head=head, theme=theme, lang=lang, precision=precision)
     _save(fig, path, fmt, dpi)
     return path
 
@@ -303,11 +323,601 @@ def save_stage_figures(trace: Trace, out_dir: str | Path, *, fmt: str = "png", d
     return paths
 
 
+# --- the views' figures: mask, heads, cross, scale, softmax --------------------------------------
+
+def mask_figure(trace: Trace, *, head: int = 0, compare: Trace | None = None, theme: str = "light",
+                lang: str = "en", precision: int = 2) -> Figure:
+    """The mask as a ○/× grid beside the masked softmax of head `head` (rows queries, columns keys).
+
+    ○: query i may attend to key j; ×: hidden, its score becomes −∞ and its weight exactly 0 (grey,
+    hatched). A query that may attend to nothing (a [PAD] row) is outlined: all its weights are 0.
+    With `compare`, a trace of the same tokens without the mask (an encoder), its pair is drawn
+    first, so the no-mask and the masked attention stand side by side.
+    """
+    _check(trace, head, theme, lang, precision)
+    traces = [trace]
+    if compare is not None:
+        _check(compare, head, theme, lang, precision)
+        if [tk.label for tk in compare.query_tokens] != [tk.label for tk in trace.query_tokens] or \
+                [tk.label for tk in compare.key_tokens] != [tk.label for tk in trace.key_tokens]:
+            raise InputError("compare must be a trace of the same tokens as the masked one "
+                             "(the same text, tokenizer and --pad-to, without the mask)")
+        traces = [compare, trace]
+    th = THEMES[theme]
+    width, height = 16.0, 9.0
+    fig = _new_figure((width, height), th)
+    pairs = [_mask_panels(tr, head, lang) for tr in traces]  # (grid, softmax, heading, caption) each
+    panels = [p for pair in pairs for p in pair[:2]]
+    n_pairs, n = len(pairs), 2 * len(pairs)
+    label, margin, main_size, head_size, group_size, cap_size = 11.0, 0.35, 14.0, 10.5, 15.0, 11.5
+    nominal = 4.4 if n_pairs == 1 else 2.6
+    left = max(_left_margin(p, MAX_TICKS_PIPELINE, label, nominal) for p in panels)
+    gap_in, gap_out = 0.5, 1.0
+    side_w = (width - 2 * margin - n * left - n_pairs * gap_in - (n_pairs - 1) * gap_out) / n
+    heading_lines = max(p.heading.count("\n") + 1 for p in panels)
+    above = 0.1 + heading_lines * head_size * 1.25 / 72 + 0.1 + main_size * 1.3 / 72 + 0.2 + group_size * 1.3 / 72
+    top_band, foot_band = 0.95, 0.6
+    room = height - top_band - foot_band
+    side = side_w
+    for _ in range(2):  # column labels may slant at a smaller size, captions wrap on a narrower pair
+        ticks = [_plan(p, MAX_TICKS_PIPELINE, label, nominal, side) for p in panels]
+        bottom = max(_bottom_margin(p, t, label) for p, t in zip(panels, ticks))
+        pair_w = 2 * (left + side) + gap_in - left
+        captions = [_wrap(pair[3], cap_size, pair_w) for pair in pairs]
+        cap_lines = max(c.count("\n") + 1 for c in captions)
+        bar_top = bottom + 0.1
+        below = bar_top + 0.14 + 0.4 + cap_lines * cap_size * 1.4 * 1.17 / 72
+        side = max(1.0, min(side_w, room - above - below))
+    x0 = (width - (n * (left + side) + n_pairs * gap_in + (n_pairs - 1) * gap_out)) / 2 + left
+    y0 = foot_band + (room - (above + side + below)) / 2 + below  # heatmaps' bottom edge
+    mains = [word("fig_mask", lang) if i % 2 == 0 else
+             title("mask_softmax", lang) if traces[i // 2].heads[head].mask is not None else
+             word("fig_softmax", lang) for i in range(n)]
+    main_fit = min(_fit(m, main_size, side + 0.3) for m in mains)
+    head_fit = min(_fit(p.heading, head_size, side + 0.3) for p in panels)
+    for k, (grid, soft, heading, _) in enumerate(pairs):
+        xg = x0 + k * (2 * (left + side) + gap_in + gap_out)
+        xs = xg + side + gap_in + left
+        ax = _axes(fig, (xg, y0, side, side))
+        _mask_grid(ax, grid, th, ticks[2 * k], label, side, side)
+        ax = _axes(fig, (xs, y0, side, side))
+        empty = tuple(int(i) for i in np.flatnonzero(soft.hidden.all(axis=1))) if soft.hidden is not None else ()
+        image = _heatmap(ax, soft, th, precision, ticks[2 * k + 1], label,
+                         _cell_size(soft.matrix, precision, side, side), blank_rows=empty)
+        for i in empty:
+            _empty_row(ax, i, soft, th, side, side, lang)
+        _colorbar(fig, image, _axes(fig, (xs + 0.05 * side, y0 - bar_top - 0.14, 0.9 * side, 0.14)), soft, th,
+                  "horizontal", label - 1)
+        for x, panel, main in ((xg, grid, mains[2 * k]), (xs, soft, mains[2 * k + 1])):
+            _titles(fig, x + side / 2, y0 + side, main, panel.heading, th, main_fit, head_fit, heading_lines)
+        centre = (xg + xs + side) / 2
+        group_y = y0 + side + above - group_size * 1.3 / 72
+        _text(fig, centre, group_y, heading, th.fg, _fit(heading, group_size, xs + side - xg + left))
+        fig.add_artist(Line2D([xg - left * 0.5, xs + side], [group_y - 0.06] * 2, transform=fig.dpi_scale_trans,
+                              color=th.muted, linewidth=0.8))
+        _text(fig, centre, y0 - bar_top - 0.14 - 0.4, captions[k], th.muted, cap_size, va="top", linespacing=1.4)
+    sentence = f"{word('fig_masking', lang)}: “{_sentence(trace)}”"
+    _text(fig, width / 2, height - 0.35, sentence, th.fg, _fit(sentence, 22, width - 1), va="top")
+    _text(fig, width / 2, 0.3, _details(trace, head, lang, max(t.step for t in ticks)), th.muted, 10.5)
+    return fig
+
+
+def heads_figure(trace: Trace, *, focus: int = 0, theme: str = "light", lang: str = "en",
+                 precision: int = 2) -> Figure:
+    """Every head's softmax weights in a grid ("Head 1" … "Head h", rows queries, columns keys, one
+    colour scale), and the layer's output concat·W_O (T×d_model; the concat T×h·d_v without W_O).
+
+    Each head i computes softmax(Q_i·K_iᵀ / √d_k) with its own W_Q_i, W_K_i, W_V_i; the query row
+    `focus` is outlined in every head and in the output.
+    """
+    _check(trace, 0, theme, lang, precision)
+    _check_focus(trace, focus)
+    th = THEMES[theme]
+    width, height = 16.0, 9.0
+    fig = _new_figure((width, height), th)
+    h = trace.n_heads
+    panels = [replace(_panel(trace, "softmax", i, lang, precision), stage=f"head {i + 1}") for i in range(h)]
+    out = _output_panel(trace, lang)
+    t, s = panels[0].matrix.shape
+    top = 1.0 if s <= CELL_TEXT_MAX else max(float(np.nanmax(p.matrix)) for p in panels) or 1.0
+    shared = (mpl.colormaps[th.sequential].with_extremes(bad=th.hidden), Normalize(0.0, top))
+    label, margin, main_size, head_size, cap_size = 11.0, 0.35, 14.0, 10.5, 12.0
+    projected = trace.output is not None
+    cap = _wrap(f"{caption('heads', lang)} {caption('projected' if projected else 'concat', lang)}", cap_size,
+                width - 1.5)
+    top_band = 1.35  # title and subtitle
+    foot = 0.3 + 10.5 * 1.2 / 72 + 0.15 + (cap.count("\n") + 1) * cap_size * 1.4 * 1.17 / 72 + 0.25
+    room = height - top_band - foot
+    bar = 0.2 + 0.16 + _width("0.00", label - 1) + 0.15  # a vertical colour bar and its tick labels
+
+    # right: the output heatmap; left: the heads' grid, as large as the rest allows
+    arrow = 1.3
+    out_aspect = float(np.clip(out.matrix.shape[0] / out.matrix.shape[1], 0.3, 2.0))
+    out_left = _left_margin(out, MAX_TICKS_PIPELINE, label, 3.0)
+    out_w = min(4.6, (room - 1.6) / out_aspect)
+    grid_w = width - 2 * margin - bar - arrow - out_left - out_w - bar
+    left = _left_margin(panels[0], MAX_TICKS_PIPELINE, label, 2.5)
+    hgap, title_h, vgap = 0.25, 0.12 + 13 * 1.3 / 72, 0.12
+    layouts = []
+    for cols in range(1, h + 1):
+        rows = math.ceil(h / cols)
+        side = (grid_w - left - (cols - 1) * hgap) / cols
+        for _ in range(2):  # column labels may slant at a smaller size
+            ticks = _plan(panels[0], MAX_TICKS_PIPELINE, label, side, side)
+            bottom = _bottom_margin(panels[0], ticks, label)
+            side = min((grid_w - left - (cols - 1) * hgap) / cols, (room - bottom - rows * (title_h + vgap)) / rows)
+        layouts.append((side, cols, rows, ticks, bottom))
+    largest = max(lay[0] for lay in layouts)  # of the nearly largest, the one with the fewest empty places
+    side, cols, rows, ticks, bottom = min((lay for lay in layouts if lay[0] >= 0.9 * largest),
+                                          key=lambda lay: (lay[1] * lay[2] - h, -lay[0]))
+    side = max(side, 0.4)
+    block_w = left + cols * side + (cols - 1) * hgap
+    block_h = rows * (title_h + vgap + side) - vgap
+    total_w = block_w + bar + arrow + out_left + out_w + bar
+    gx = (width - total_w) / 2 + left
+    gy = foot + bottom + (room - bottom - block_h) / 2  # bottom edge of the lowest row of heatmaps
+    cell = _cell_size(panels[0].matrix, precision, side, side)
+    for i, panel in enumerate(panels):
+        r, c = divmod(i, cols)
+        x = gx + c * (side + hgap)
+        y = gy + (rows - 1 - r) * (side + title_h + vgap)
+        ax = _axes(fig, (x, y, side, side))
+        # row labels on the first column only, column labels under the last heatmap of each column
+        own = replace(ticks, rows=[] if c else ticks.rows, cols=[] if i + cols < h else ticks.cols)
+        image = _heatmap(ax, panel, th, precision, own, label, cell, colours=shared)
+        _outline_row(ax, focus, s, th.accent)
+        if c:
+            ax.set_ylabel("")
+        if i + cols < h:
+            ax.set_xlabel("")
+        _text(fig, x + side / 2, y + side + 0.1, f"Head {i + 1}", th.fg, 13)
+    bar_h = min(block_h - title_h, 3.2)
+    cax = _axes(fig, (gx - left + block_w + 0.2, gy + (block_h - title_h - bar_h) / 2, 0.16, bar_h))
+    _colorbar(fig, image, cax, panels[0], th, "vertical", label - 1)
+    if shared[1].vmax == 1.0:
+        cax.set_yticks([0, 0.25, 0.5, 0.75, 1])
+
+    # concat · W_O → output
+    ox = gx - left + block_w + bar + arrow + out_left
+    oh = out_w * out_aspect
+    oticks = _plan(out, MAX_TICKS_PIPELINE, label, 3.0, out_w)
+    oy = gy + (block_h - title_h - oh) / 2
+    ax = _axes(fig, (ox, oy, out_w, oh))
+    image = _heatmap(ax, out, th, precision, oticks, label, _cell_size(out.matrix, precision, out_w, oh))
+    _outline_row(ax, focus, out.matrix.shape[1], th.accent)
+    _colorbar(fig, image, _axes(fig, (ox + out_w + 0.2, oy, 0.16, oh)), out, th, "vertical", label - 1)
+    main = title("projected" if projected else "concat", lang)
+    _titles(fig, ox + out_w / 2, oy + oh, main, out.heading, th, _fit(main, main_size, out_w + 1),
+            _fit(out.heading, head_size, out_w + 1))
+    a, b, y = gx - left + block_w + bar + 0.1, ox - out_left - 0.1, oy + oh / 2
+    fig.add_artist(FancyArrowPatch((a, y), (b, y), transform=fig.dpi_scale_trans, arrowstyle="-|>",
+                                   mutation_scale=22, color=th.muted, linewidth=2))
+    _text(fig, (a + b) / 2, y + 0.12, "concat\n· W_O" if projected else "concat", th.fg, 12, linespacing=1.35)
+
+    head_line = title("heads", lang).format(h=h)
+    sentence = f"{head_line}: “{_sentence(trace)}”"
+    _text(fig, width / 2, height - 0.35, sentence, th.fg, _fit(sentence, 22, width - 1), va="top")
+    sub = (f"softmax(Q_i·K_iᵀ / √d_k),  d_k = {trace.d_k}  ·  "
+           + word("fig_focus_row", lang).format(token=_short(trace.query_tokens[focus].label)))
+    _text(fig, width / 2, height - 0.35 - 22 * 1.5 / 72, sub, th.muted, _fit(sub, 13, width - 1), va="top")
+    _text(fig, width / 2, 0.3 + 10.5 * 1.2 / 72 + 0.15, cap, th.fg, cap_size, linespacing=1.4)
+    _text(fig, width / 2, 0.3, _details(trace, None, lang, ticks.step), th.muted, 10.5)
+    return fig
+
+
+def cross_figure(trace: Trace, *, head: int = 0, focus: int = 0, theme: str = "light", lang: str = "en",
+                 precision: int = 2) -> Figure:
+    """Cross-attention weights of head `head`: softmax(Q·Kᵀ / √d_k), T×S, rows the decoder's (target)
+    tokens, columns the encoder's source tokens or image patches; the query row `focus` outlined.
+
+    When the keys are image patches (trace.patch_grid = (rows, cols)), the image is drawn too, with
+    the focus query's rows × cols patch weights laid over it (patch_1 top-left, row by row).
+    """
+    _check(trace, head, theme, lang, precision)
+    if trace.kind != "cross":
+        raise InputError("cross_figure draws cross-attention traces (decoder queries, encoder keys); "
+                         "use pipeline_figure or heads_figure for self-attention")
+    _check_focus(trace, focus)
+    th = THEMES[theme]
+    width, height = 16.0, 9.0
+    fig = _new_figure((width, height), th)
+    grid = trace.patch_grid if trace.image_path else None
+    cols_word = "fig_patch_keys" if trace.patch_grid else "fig_enc_keys"
+    panel = replace(_panel(trace, "softmax", head, lang, precision), row_label=word("fig_dec_queries", lang),
+                    col_label=word(cols_word, lang), note=word("fig_qkv_from", lang))
+    t, s = panel.matrix.shape
+    label, margin, main_size, head_size, cap_size = 12.0, 0.35, 15.0, 11.0, 12.0
+    top_band = 0.95
+    if grid is not None:
+        rows, cols = grid
+        cap = f"{caption('vision', lang).format(rows=rows, cols=cols)} " \
+              f"{caption('patch_grid', lang).format(q=focus + 1)}"
+    else:
+        cap = f"{caption('decoder_input', lang)} {caption('kv', lang)}"
+    cap = _wrap(cap, cap_size, width - 1.5)
+    foot = 0.3 + 10.5 * 1.2 / 72 + 0.15 + (cap.count("\n") + 1) * cap_size * 1.4 * 1.17 / 72 + 0.2
+    room = height - top_band - foot
+    heading_lines = panel.heading.count("\n") + 1
+    above = 0.1 + heading_lines * head_size * 1.25 / 72 + 0.12 + main_size * 1.3 / 72
+    box_w = (width - 2 * margin) * (0.55 if grid is not None else 1.0)
+    left = _left_margin(panel, MAX_TICKS_STAGE, label, 4.0)
+    bar = 0.2 + 0.2 + _width("0.00", label - 1) + 0.15
+    aspect = float(np.clip(t / s, 0.12, 2.5))  # square cells when they fit, else taller or wider ones
+    w = min(box_w - left - bar, 1.1 * s, 1.1 * t / aspect)
+    ticks = _plan(panel, MAX_TICKS_STAGE, label, 4.0, w)
+    for _ in range(2):
+        bottom = _bottom_margin(panel, ticks, label)
+        w = max(1.0, min(box_w - left - bar, 1.1 * s, 1.1 * t / aspect, (room - above - bottom) / aspect))
+        ticks = _plan(panel, MAX_TICKS_STAGE, label, 4.0, w)
+    hgt = w * aspect
+    if grid is not None:
+        pixels = _read_image(Path(trace.image_path))
+        ratio = pixels.shape[0] / pixels.shape[1]
+        img_above = 0.1 + 2 * head_size * 1.25 / 72 + 0.12 + main_size * 1.3 / 72
+        img_below = 0.2 + 0.14 + 0.4
+        img_box = width - 2 * margin - box_w - 0.4
+        iw = min(img_box, (room - img_above - img_below) / ratio)
+        ih = iw * ratio
+    x = margin + (box_w - (left + w + bar)) / 2 + left
+    y = foot + bottom + (room - above - bottom - hgt) / 2
+    ax = _axes(fig, (x, y, w, hgt))
+    image = _heatmap(ax, panel, th, precision, ticks, label, _cell_size(panel.matrix, precision, w, hgt))
+    _outline_row(ax, focus, s, th.accent)
+    _colorbar(fig, image, _axes(fig, (x + w + 0.2, y, 0.2, hgt)), panel, th, "vertical", label - 1)
+    main = f"{word('fig_softmax', lang)}(Q·Kᵀ / √d_k)"
+    _titles(fig, x + w / 2, y + hgt, main, panel.heading, th, _fit(main, main_size, box_w),
+            _fit(panel.heading, head_size, box_w))
+    if grid is not None:
+        ix = margin + box_w + 0.4 + (img_box - iw) / 2
+        iy = foot + img_below + (room - img_above - img_below - ih) / 2
+        focus_row = trace.heads[head].weights[focus]  # (S,) = (rows·cols,)
+        top = _overlay(fig, (ix, iy, iw, ih), pixels, focus_row.reshape(grid), th, precision)
+        token = _short(trace.query_tokens[focus].label)
+        note = word("fig_overlay", lang).format(top=_num(top, precision))
+        _titles(fig, ix + iw / 2, iy + ih, word("fig_looks", lang).format(token=token), note, th,
+                _fit(word("fig_looks", lang).format(token=token), main_size, img_box), _fit(note, head_size, img_box))
+    queries = " ".join(_short(tk.label) for tk in trace.query_tokens[:8]) + (" …" if t > 8 else "")
+    source = (f"{Path(trace.image_path).name}, {word('n_patches', lang).format(rows=grid[0], cols=grid[1], n=s)}"
+              if grid is not None else f"“{_sentence(trace)}”")
+    sentence = f"{word('fig_cross', lang)}: {queries}  →  {source}"
+    _text(fig, width / 2, height - 0.35, sentence, th.fg, _fit(sentence, 22, width - 1), va="top")
+    _text(fig, width / 2, 0.3 + 10.5 * 1.2 / 72 + 0.15, cap, th.fg, cap_size, linespacing=1.4)
+    _text(fig, width / 2, 0.3, _details(trace, head, lang, ticks.step), th.muted, 10.5)
+    return fig
+
+
+def scale_figure(lesson: ScaleLesson, *, theme: str = "light", lang: str = "en", precision: int = 2) -> Figure:
+    """Why divide by √d_k, measured: left, the spread (standard deviation) of q·k against d_k (log₂
+    axis) with the curve √d_k, and the spread of q·k / √d_k ≈ 1; right, the mean largest softmax
+    weight and the mean entropy of a row, without and with the scaling (unscaled rows saturate)."""
+    _check_style(theme, lang, precision)
+    th = THEMES[theme]
+    width, height = 16.0, 9.0
+    fig = _new_figure((width, height), th)
+    d_k = np.array([r.d_k for r in lesson.rows], dtype=float)
+    label = 12.0
+    cap = _wrap(caption("scale", lang), 12.0, width - 1.5)
+    cap_h = (cap.count("\n") + 1) * 12 * 1.4 * 1.17 / 72
+    y0 = 0.3 + 10.5 * 1.2 / 72 + 0.2 + cap_h + 0.3 + 0.75  # above the footer, the caption, the x labels
+    top = height - 1.0 - 0.75  # below the title and the panel titles
+    spread = _plot_axes(fig, (1.3, y0, 6.2, top - y0), th, label, "plot spread")
+    gap = 0.25
+    half = (top - y0 - gap - 0.45) / 2
+    peak = _plot_axes(fig, (9.4, y0 + half + gap + 0.45, 6.2, half), th, label, "plot max weight")
+    ent = _plot_axes(fig, (9.4, y0, 6.2, half), th, label, "plot entropy")
+
+    std_dot = [r.std_dot for r in lesson.rows]
+    std_scaled = [r.std_scaled for r in lesson.rows]
+    fine = np.geomspace(d_k.min(), d_k.max(), 64)
+    spread.plot(fine, np.sqrt(fine), color=th.muted, linestyle="--", linewidth=1.6, label="√d_k")
+    spread.plot(d_k, std_dot, color=th.accent, marker="o", linewidth=2.2, label=word("fig_dot_std", lang))
+    spread.plot(d_k, std_scaled, color=th.bar, marker="s", linewidth=2.2, label=word("fig_scaled_std", lang))
+    for x, a, b in zip(d_k, std_dot, std_scaled):
+        spread.annotate(_num(a, precision), (x, a), xytext=(-6, 7), textcoords="offset points", ha="right",
+                        fontsize=10, color=th.accent, fontfamily=NUMBER_FAMILY)
+        spread.annotate(_num(b, precision), (x, b), xytext=(0, -7), textcoords="offset points", ha="center",
+                        va="top", fontsize=10, color=th.bar, fontfamily=NUMBER_FAMILY)
+    high = max(max(std_dot), math.sqrt(d_k.max())) * 1.12
+    spread.set_ylim(-0.07 * high, high)  # room under the scaled line for its values
+    spread.set_ylabel(word("fig_std", lang), color=th.fg, fontsize=label, fontfamily=FONT_FAMILY)
+
+    n = lesson.n_keys
+    peak.plot(d_k, [r.max_weight_raw for r in lesson.rows], color=th.accent, marker="o", linewidth=2.2,
+              label=word("fig_raw", lang))
+    peak.plot(d_k, [r.max_weight_scaled for r in lesson.rows], color=th.bar, marker="s", linewidth=2.2,
+              label=word("fig_scaled", lang))
+    peak.axhline(1 / n, color=th.muted, linestyle=":", linewidth=1.4, label=word("fig_uniform_w", lang))
+    peak.set_ylim(0, 1.08)
+    peak.set_ylabel(word("fig_max_weight", lang), color=th.fg, fontsize=label - 1, fontfamily=FONT_FAMILY)
+    peak.tick_params(axis="x", labelbottom=False)
+    ent.plot(d_k, [r.entropy_raw for r in lesson.rows], color=th.accent, marker="o", linewidth=2.2,
+             label=word("fig_raw", lang))
+    ent.plot(d_k, [r.entropy_scaled for r in lesson.rows], color=th.bar, marker="s", linewidth=2.2,
+             label=word("fig_scaled", lang))
+    ent.axhline(math.log(n), color=th.muted, linestyle=":", linewidth=1.4, label=word("fig_uniform_h", lang))
+    ent.set_ylim(0, math.log(n) * 1.15)
+    ent.set_ylabel(word("fig_entropy", lang), color=th.fg, fontsize=label - 1, fontfamily=FONT_FAMILY)
+
+    for ax in (spread, peak, ent):
+        ax.set_xscale("log", base=2)
+        ax.set_xlim(d_k.min() / 1.5, d_k.max() * 1.5)
+        ax.set_xticks(d_k, [str(int(v)) for v in d_k])
+        ax.xaxis.set_minor_locator(NullLocator())
+        _legend(ax, th, 10.5, "upper left" if ax is spread else "center right")
+    for ax in (spread, ent):
+        ax.set_xlabel(word("fig_dk_log", lang), color=th.fg, fontsize=label, fontfamily=FONT_FAMILY)
+    _text(fig, 1.3 + 3.1, top + 0.15, word("fig_spread", lang), th.fg, 15)
+    _text(fig, 9.4 + 3.1, top + 0.15, word("fig_saturates", lang), th.fg, 15)
+    heading = title("scale", lang)
+    _text(fig, width / 2, height - 0.35, heading, th.fg, 22, va="top")
+    _text(fig, width / 2, 0.3 + 10.5 * 1.2 / 72 + 0.2, cap, th.fg, 12, linespacing=1.4)
+    setup = word("scale_setup", lang).format(rows=lesson.n_rows, keys=n, seed=lesson.seed)
+    _text(fig, width / 2, 0.3, setup, th.muted, 10.5)
+    return fig
+
+
+def softmax_figure(steps: SoftmaxSteps, *, labels: Sequence[str] | None = None, theme: str = "light",
+                   lang: str = "en", precision: int = 2) -> Figure:
+    """One row of scores and the probabilities softmax makes of them, as bars labelled with their
+    values, the largest highlighted; p_j = exp(x_j − max x) / Σ_i exp(x_i − max x), where
+    x = scores ÷ (scale · temperature) (noted when that divisor is not 1). `labels` name the bars."""
+    _check_style(theme, lang, precision)
+    n = len(steps.scores)
+    if n == 0:
+        raise InputError("softmax_figure needs at least one score")
+    names = [str(i + 1) for i in range(n)] if labels is None else [_short(str(x)) for x in labels]
+    if len(names) != n:
+        raise InputError(f"{len(names)} labels for {n} scores: give one label per score")
+    th = THEMES[theme]
+    width, height = 16.0, 9.0
+    fig = _new_figure((width, height), th)
+    label = 12.0
+    divisor = steps.scale * steps.temperature
+    cap = caption("softmax_steps", lang)
+    if divisor != 1:
+        cap = word("divisor", lang).format(scale=_num(steps.scale, precision), temp=_num(steps.temperature, precision),
+                                           div=_num(divisor, precision)) + "\n" + cap
+    cap = "\n".join(_wrap(line, 12.0, width - 1.5) for line in cap.split("\n"))
+    cap_h = (cap.count("\n") + 1) * 12 * 1.4 * 1.17 / 72
+    tick_size = _tick_size(len(_ticks_at(n, MAX_TICKS_PIPELINE)[0]), 6.0, label)
+    tick_room = max(_width(x, tick_size) for x in names)
+    slant = tick_room > 6.0 / min(n, MAX_TICKS_PIPELINE) * 0.9
+    y0 = 0.3 + 10.5 * 1.2 / 72 + 0.2 + cap_h + 0.35 + (tick_room * 0.72 if slant else 0.25) + 0.45
+    top = height - 1.0 - 0.75
+    box_h = top - y0
+    scores_ax = _plot_axes(fig, (1.3, y0, 6.0, box_h), th, label, "bars scores")
+    probs_ax = _plot_axes(fig, (9.6, y0, 6.0, box_h), th, label, "bars probs")
+    best = int(np.argmax(steps.probs))
+    finite = np.isfinite(steps.scores)
+    heights = np.where(finite, steps.scores, 0.0)
+    values = [_num(v, precision) if ok else "−∞" for v, ok in zip(steps.scores, finite)]
+    _bars(scores_ax, heights, values, best, th, 6.0, names, tick_size, slant)
+    _bars(probs_ax, steps.probs, [_num(v, precision) for v in steps.probs], best, th, 6.0, names, tick_size, slant)
+    probs_ax.set_ylim(0, max(1.0, float(steps.probs.max()) * 1.15))
+    for ax, y_word in ((scores_ax, "fig_score"), (probs_ax, "fig_prob")):
+        ax.set_xlabel(word("fig_entry", lang), color=th.fg, fontsize=label, fontfamily=FONT_FAMILY)
+        ax.set_ylabel(word(y_word, lang), color=th.fg, fontsize=label, fontfamily=FONT_FAMILY)
+    _text(fig, 1.3 + 3.0, top + 0.15, word("fig_scores", lang) + "  x", th.fg, 15)
+    _text(fig, 9.6 + 3.0, top + 0.15, word("fig_probs", lang), th.fg, 15)
+    a, b, y = 7.45, 8.75, y0 + box_h / 2
+    fig.add_artist(FancyArrowPatch((a, y), (b, y), transform=fig.dpi_scale_trans, arrowstyle="-|>",
+                                   mutation_scale=22, color=th.muted, linewidth=2))
+    op = "softmax" if divisor == 1 else f"÷ {_num(divisor, precision)}\nsoftmax"
+    _text(fig, (a + b) / 2, y + 0.12, op, th.fg, 12, linespacing=1.35)
+    total = word("sum_exp", lang).split(":")[0].format(total=_num(steps.total, precision))
+    _text(fig, (a + b) / 2, y - 0.12, total, th.muted, 10.5, va="top")
+    heading = title("softmax_steps", lang)
+    _text(fig, width / 2, height - 0.35, heading, th.fg, 22, va="top")
+    _text(fig, width / 2, 0.3 + 10.5 * 1.2 / 72 + 0.2, cap, th.fg, 12, linespacing=1.4)
+    most = f"{word('largest', lang)}: {names[best]} → {_num(steps.probs[best], precision)}"
+    _text(fig, width / 2, 0.3, most, th.accent, 10.5)
+    return fig
+
+
+def _mask_panels(trace: Trace, head: int, lang: str) -> tuple[Panel, Panel, str, str]:
+    """(○/× grid, masked softmax, the pair's heading, its caption) of one trace."""
+    hd = trace.heads[head]
+    queries = tuple(tk.label for tk in trace.query_tokens)
+    keys = tuple(tk.label for tk in trace.key_tokens)
+    t, s = len(queries), len(keys)
+    allowed = np.ones((t, s), dtype=bool) if hd.mask is None else hd.mask  # (T, S) True = may attend
+    grid = Panel("mask", allowed.astype(float), queries, keys, word("queries", lang), word("keys", lang), True,
+                 word("may_attend", lang))
+    soft = _panel(trace, "softmax", head, lang, 2)
+    if soft.hidden is not None and soft.hidden.all(axis=1).any():
+        soft = replace(soft, formula=f"{word('fig_rows_sum_empty', lang)}  → {t}×{s}")
+    if hd.mask is None:
+        kind = "mask_none"
+    elif not trace.causal:
+        kind = "mask_padding"
+    elif np.array_equal(hd.mask, np.tril(np.ones((t, s), dtype=bool), k=s - t)):
+        kind = "mask_causal"
+    else:
+        kind = "mask_both"
+    cap = caption("mask_causal" if kind == "mask_both" else kind, lang)
+    if kind == "mask_both":
+        cap = f"{cap} {caption('mask_padding', lang)}"
+    return grid, soft, title(kind, lang), cap
+
+
+def _mask_grid(ax: Axes, panel: Panel, th: Theme, ticks: Ticks, label: float, w: float, h: float) -> None:
+    """The mask as one imshow (allowed / hidden colours) with ○ or × written in each cell."""
+    allowed = panel.matrix > 0.5  # (T, S)
+    _heatmap(ax, panel, th, 0, ticks, label, None, colours=(ListedColormap([th.hidden, th.allowed]), Normalize(0, 1)))
+    ax.set_label("mask grid")
+    n_rows, n_cols = allowed.shape
+    size = min(22.0, 0.55 * w * 72 / n_cols, 0.55 * h * 72 / n_rows)
+    if size < 5 or n_rows > 2 * MAX_TICKS_STAGE or n_cols > 2 * MAX_TICKS_STAGE:
+        return
+    for i in range(n_rows):
+        for j in range(n_cols):
+            ok = bool(allowed[i, j])
+            ax.text(j, i, "○" if ok else "×", ha="center", va="center_baseline", fontsize=size,
+                    color=th.allowed_fg if ok else th.fg, fontfamily=NUMBER_FAMILY)
+
+
+def _empty_row(ax: Axes, row: int, panel: Panel, th: Theme, w: float, h: float, lang: str) -> None:
+    """Outline a row whose every key is hidden and say so inside it (when there is room)."""
+    n_rows, n_cols = panel.matrix.shape
+    _outline_row(ax, row, n_cols, th.fg, linestyle=(0, (4, 2)), linewidth=1.4)
+    text = word("fig_no_keys", lang).format(token=_short(panel.rows[row]))
+    size = min(11.0, 0.5 * h * 72 / n_rows, 11.0 * 0.9 * w / _width(text, 11.0))
+    if size >= 6:
+        ax.text((n_cols - 1) / 2, row, text, ha="center", va="center", fontsize=size, color=th.fg,
+                fontfamily=FONT_FAMILY, parse_math=False,
+                bbox={"boxstyle": "round,pad=0.25", "facecolor": th.bg, "edgecolor": "none", "alpha": 0.9})
+
+
+def _outline_row(ax: Axes, row: int, n_cols: int, color: str, *, linestyle="-", linewidth: float = 2.2) -> None:
+    ax.add_patch(Rectangle((-0.5, row - 0.5), n_cols, 1, fill=False, edgecolor=color, linewidth=linewidth,
+                           linestyle=linestyle, clip_on=False, zorder=4))
+
+
+def _output_panel(trace: Trace, lang: str) -> Panel:
+    """The layer's output concat·W_O (T×d_model), or the concat (T×h·d_v) when there is no W_O."""
+    queries = tuple(tk.label for tk in trace.query_tokens)
+    t, hv = trace.concat.shape
+    if trace.output is not None:
+        matrix, stage = trace.output, "projected"
+        formula = f"concat ({t}×{hv}) · W_O ({hv}×{trace.d_model}) → {t}×{trace.d_model}"
+    else:
+        matrix, stage = trace.concat, "concat"
+        formula = f"{trace.n_heads} × ({t}×{trace.d_v}) → {t}×{hv}"
+    dims = tuple(str(j + 1) for j in range(matrix.shape[1]))
+    return Panel(stage, matrix, queries, dims, word("queries", lang), word("dim_cols", lang), False, formula,
+                 cols_are_tokens=False)
+
+
+def _check_focus(trace: Trace, focus: int) -> None:
+    t = len(trace.query_tokens)
+    if not 0 <= focus < t:
+        raise InputError(f"query row {focus} does not exist: this trace has query rows 0 to {t - 1}")
+
+
+def _titles(fig: Figure, x: float, top: float, main: str, heading: str, th: Theme, main_size: float,
+            heading_size: float, lines: int = 0) -> None:
+    """`heading` (muted) just above `top` inches and `main` above it, centred on x; `main` sits above
+    `lines` heading lines (at least the heading's own), so titles of a row line up."""
+    lines = max(lines, heading.count("\n") + 1 if heading else 0)
+    _text(fig, x, top + 0.1, heading, th.muted, heading_size, linespacing=1.25)
+    y = top + 0.1 + (lines * heading_size * 1.25 / 72 + 0.12 if lines else 0)
+    _text(fig, x, y, main, th.fg, main_size, linespacing=1.3)
+
+
+def _read_image(path: Path, longest: int = 640) -> np.ndarray:
+    """The image at `path` as RGB in [0, 1], at most `longest` pixels a side: (h, w, 3)."""
+    from PIL import Image
+
+    from ..images import load_image
+
+    try:
+        with Image.open(path) as img:  # the header only: the size
+            w, h = img.size
+    except Exception:  # noqa: BLE001 - load_image below reports what is wrong with the file
+        w, h = longest, longest
+    shrink = min(1.0, longest / max(w, h, 1))
+    return load_image(path, (max(1, round(w * shrink)), max(1, round(h * shrink))))
+
+
+def _overlay(fig: Figure, box: tuple[float, float, float, float], pixels: np.ndarray, weights: np.ndarray,
+             th: Theme, precision: int) -> float:
+    """The image with `weights` (rows, cols) laid over it, one translucent cell per patch, grid lines
+    at the patch borders and each weight written in its patch when it is readable. Returns the
+    largest weight (the top of the overlay's colour scale)."""
+    rows, cols = weights.shape
+    x, y, w, h = box
+    ax = _axes(fig, box)
+    ax.set_label("image")
+    ax.imshow(pixels, extent=(0, cols, rows, 0), aspect="auto", interpolation="antialiased")
+    top = float(weights.max()) or 1.0
+    cmap = mpl.colormaps[th.sequential]
+    overlay = ax.imshow(weights, extent=(0, cols, rows, 0), aspect="auto", interpolation="nearest", cmap=cmap,
+                        norm=Normalize(0.0, top), alpha=0.55)
+    overlay.set_label("overlay")
+    ax.set_xlim(0, cols)
+    ax.set_ylim(rows, 0)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_color(th.muted)
+    ax.hlines(np.arange(1, rows), 0, cols, color="#ffffff", linewidth=1.0, alpha=0.8)
+    ax.vlines(np.arange(1, cols), 0, rows, color="#ffffff", linewidth=1.0, alpha=0.8)
+    size = _cell_size(weights, precision, w, h)
+    if size:
+        for i in range(rows):
+            for j in range(cols):
+                ax.text(j + 0.5, i + 0.5, _num(weights[i, j], precision), ha="center", va="center",
+                        fontsize=min(size, 12.0), color=th.fg, fontfamily=NUMBER_FAMILY,
+                        bbox={"boxstyle": "round,pad=0.2", "facecolor": th.bg, "edgecolor": "none", "alpha": 0.75})
+    cax = _axes(fig, (x + 0.15 * w, y - 0.2 - 0.14, 0.7 * w, 0.14))
+    bar = fig.colorbar(overlay, cax=cax, orientation="horizontal")
+    cax.set_label("colorbar")
+    bar.outline.set_edgecolor(th.muted)
+    cax.tick_params(colors=th.muted, labelcolor=th.fg, labelsize=10, labelfontfamily=NUMBER_FAMILY)
+    return top
+
+
+def _plot_axes(fig: Figure, box: tuple[float, float, float, float], th: Theme, size: float, name: str) -> Axes:
+    """Axes for a line or bar chart in the theme's colours, light grid lines behind the data."""
+    ax = _axes(fig, box)
+    ax.set_label(name)
+    ax.set_facecolor(th.bg)
+    for spine in ax.spines.values():
+        spine.set_color(th.muted)
+    ax.spines["top"].set_visible(False)
+    ax.spines["right"].set_visible(False)
+    ax.tick_params(colors=th.muted, labelcolor=th.fg, labelsize=size - 1, labelfontfamily=NUMBER_FAMILY)
+    ax.grid(True, color=th.muted, alpha=0.25, linewidth=0.8)
+    ax.set_axisbelow(True)
+    return ax
+
+
+def _legend(ax: Axes, th: Theme, size: float, loc: str) -> None:
+    legend = ax.legend(loc=loc, prop={"family": FONT_FAMILY, "size": size}, labelcolor=th.fg, facecolor=th.bg,
+                       edgecolor=th.muted, framealpha=0.9)
+    legend.get_frame().set_linewidth(0.6)
+
+
+def _bars(ax: Axes, heights: np.ndarray, values: list[str], best: int, th: Theme, width: float,
+          names: list[str], tick_size: float, slant: bool) -> None:
+    """One bar per entry (the `best` one in the accent colour), its value written at its end."""
+    n = len(heights)
+    colours = [th.bar] * n
+    colours[best] = th.accent
+    if n <= 512:
+        ax.bar(np.arange(n), heights, width=0.7, color=colours, label="_bars")
+    else:  # thousands of bars: one filled outline, the best bar on top
+        ax.stairs(heights, np.arange(n + 1) - 0.5, fill=True, color=th.bar, baseline=0)
+        ax.bar([best], [heights[best]], width=0.7, color=th.accent)
+    ax.axhline(0, color=th.muted, linewidth=0.8)
+    low, high = min(0.0, float(heights.min())), max(0.0, float(heights.max()))
+    pad = (high - low) * 0.14 or 1.0
+    ax.set_ylim(low - (pad if low < 0 else 0), high + pad)
+    ax.set_xlim(-0.6, n - 0.4)
+    size = min(12.0, 0.9 * width * 72 / n / max(_width(v, 1) * 72 for v in values))
+    if size >= 6:
+        for i, (v, text) in enumerate(zip(heights, values)):
+            ax.annotate(text, (i, v), xytext=(0, 4 if v >= 0 else -4), textcoords="offset points", ha="center",
+                        va="bottom" if v >= 0 else "top", fontsize=size, fontfamily=NUMBER_FAMILY,
+                        color=th.accent if i == best else th.fg)
+    shown, _ = _ticks_at(n, MAX_TICKS_PIPELINE)
+    slanted = {"rotation": 45, "ha": "right", "rotation_mode": "anchor"} if slant else {}
+    ax.set_xticks(shown, [names[i] for i in shown], parse_math=False, **slanted)
+    ax.tick_params(axis="x", labelsize=tick_size, labelfontfamily=FONT_FAMILY)
+    for tick, i in zip(ax.get_xticklabels(), shown):
+        if i == best:
+            tick.set_color(th.accent)
+
+
 # --- checks and files ------------------------------------------------------------------------
 
 def _check(trace: Trace, head: int, theme: str, lang: str, precision: int) -> None:
     if not 0 <= head < trace.n_heads:
         raise InputError(f"head {head} does not exist: this trace has heads 0 to {trace.n_heads - 1}")
+    _check_style(theme, lang, precision)
+
+
+def _check_style(theme: str, lang: str, precision: int) -> None:
     if theme not in THEMES:
         raise InputError(f"unknown theme {theme!r}: choose one of {', '.join(THEMES)}")
     if lang not in LANGS:
@@ -530,14 +1140,16 @@ def _bottom_margin(panel: Panel, ticks: Ticks, label: float) -> float:
 # --- drawing -----------------------------------------------------------------------------------
 
 def _heatmap(ax: Axes, panel: Panel, th: Theme, precision: int, ticks: Ticks, label: float,
-             cell_size: float | None) -> AxesImage:
+             cell_size: float | None, *, colours: tuple[Colormap, Normalize] | None = None,
+             blank_rows: tuple[int, ...] = ()) -> AxesImage:
     """One imshow of panel.matrix with labelled axes, and the values in the cells at `cell_size`
-    points (None: no values)."""
+    points (None: no values). `colours` overrides the panel's (cmap, norm), e.g. one scale shared
+    by several panels; the cells of `blank_rows` get no value written in them."""
     matrix = np.asarray(panel.matrix, dtype=float)  # (rows, cols)
     n_rows, n_cols = matrix.shape
     hidden = panel.hidden
     shown = matrix if hidden is None else np.ma.masked_array(matrix, mask=hidden)
-    cmap, norm = _colours(panel, th)
+    cmap, norm = _colours(panel, th) if colours is None else colours
     # sharp cells while they are several pixels wide; smoothed (not aliased) when they are not
     smooth = "auto" if min(n_rows, n_cols) > 2 * MAX_TICKS_STAGE else "nearest"
     image = ax.imshow(shown, cmap=cmap, norm=norm, aspect="auto", interpolation=smooth)
@@ -567,12 +1179,20 @@ def _heatmap(ax: Axes, panel: Panel, th: Theme, precision: int, ticks: Ticks, la
         ax.hlines(np.arange(1, n_rows) - 0.5, -0.5, n_cols - 0.5, color=th.bg, linewidth=line)
         ax.vlines(np.arange(1, n_cols) - 0.5, -0.5, n_rows - 0.5, color=th.bg, linewidth=line)
     if hidden is not None and hidden.any() and max(n_rows, n_cols) <= 2 * MAX_TICKS_STAGE:
-        cells = [Rectangle((j - 0.5, i - 0.5), 1, 1) for i, j in zip(*np.nonzero(hidden))]
+        cells = [Rectangle((start - 0.5, i - 0.5), stop - start, 1) for i, start, stop in _runs(hidden)]
         ax.add_collection(PatchCollection(cells, facecolor="none", edgecolor="none", linewidth=0,
                                           hatch="///", hatchcolor=th.muted), autolim=False)
     if cell_size:
-        _cell_values(ax, matrix, hidden, panel.hidden_text, cmap, norm, precision, cell_size)
+        _cell_values(ax, matrix, hidden, panel.hidden_text, cmap, norm, precision, cell_size, blank_rows)
     return image
+
+
+def _runs(hidden: np.ndarray) -> list[tuple[int, int, int]]:
+    """(row, first column, end column) of each run of True cells in each row: one hatched rectangle a
+    run draws much faster than one a cell (a causal mask has T runs, not T²/2 cells)."""
+    padded = np.pad(hidden.astype(np.int8), ((0, 0), (1, 1)))  # (rows, cols + 2)
+    rows, cols = np.nonzero(np.diff(padded, axis=1))  # run edges: starts and ends alternate in each row
+    return [(int(r), int(a), int(b)) for r, a, b in zip(rows[::2], cols[::2], cols[1::2])]
 
 
 def _colours(panel: Panel, th: Theme) -> tuple[Colormap, Normalize]:
@@ -611,12 +1231,12 @@ def _cell_size(matrix: np.ndarray, precision: int, w: float, h: float) -> float 
 
 
 def _cell_values(ax: Axes, matrix: np.ndarray, hidden: np.ndarray | None, hidden_text: str, cmap: Colormap,
-                 norm: Normalize, precision: int, size: float) -> None:
-    """Write each value in its cell, black or white against the cell colour."""
+                 norm: Normalize, precision: int, size: float, blank_rows: tuple[int, ...] = ()) -> None:
+    """Write each value in its cell, black or white against the cell colour (not in `blank_rows`)."""
     n_rows, n_cols = matrix.shape
     rgba = cmap(norm(np.ma.masked_invalid(matrix) if hidden is None else np.ma.masked_array(matrix, hidden)))
     luminance = rgba[..., :3] @ np.array([0.2126, 0.7152, 0.0722])  # (rows, cols)
-    for i in range(n_rows):
+    for i in (i for i in range(n_rows) if i not in blank_rows):
         for j in range(n_cols):
             is_hidden = hidden is not None and hidden[i, j]
             ax.text(j, i, hidden_text if is_hidden else _num(matrix[i, j], precision), ha="center",
@@ -641,14 +1261,15 @@ def _sentence(trace: Trace, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _details(trace: Trace, head: int, lang: str, step: int = 1) -> str:
-    """Footer: token count, widths, head, mask, label thinning and where the weights came from."""
+def _details(trace: Trace, head: int | None, lang: str, step: int = 1) -> str:
+    """Footer: token count, widths, head (None: all heads shown), mask, label thinning and where the
+    weights came from."""
     parts = [
         word("n_tokens", lang).format(n=len(trace.query_tokens)),
         f"d_model = {trace.d_model}",
         f"d_k = {trace.d_k}",
         f"d_v = {trace.d_v}",
-        word("head_of", lang).format(head=head + 1, heads=trace.n_heads),
+        f"h = {trace.n_heads}" if head is None else word("head_of", lang).format(head=head + 1, heads=trace.n_heads),
     ]
     if trace.causal:
         parts.append(word("causal_mask", lang))

@@ -1,0 +1,38 @@
+"""Reading an image file into pixels (Pillow), refusing huge or broken files before decoding them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+
+#: Images with more pixels than this are refused from their header, before decoding.
+MAX_PIXELS = 40_000_000
+
+
+def load_image(path: Path, size: tuple[int, int]) -> np.ndarray:
+    """The image at `path` as RGB pixels in [0, 1], resized to size = (width, height): (h, w, 3)."""
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"image {path} does not exist or is not a file: check the path")
+    try:
+        with Image.open(path) as img:
+            w, h = img.size
+            if w * h > MAX_PIXELS:
+                raise InputError(f"{path} is {w}×{h} pixels; attnviz reads images of at most "
+                                 f"{MAX_PIXELS // 1_000_000} megapixels: resize it first")
+            rgb = img.convert("RGB").resize(size, Image.Resampling.BILINEAR)
+            return np.asarray(rgb, dtype=np.float64) / 255.0  # (h, w, 3)
+    except Image.DecompressionBombError:
+        raise InputError(f"{path} has far more pixels than attnviz reads (at most "
+                         f"{MAX_PIXELS // 1_000_000} megapixels): resize it first") from None
+    except UnidentifiedImageError as exc:
+        raise InputError(f"{path} is not an image attnviz can read ({exc.__class__.__name__}): "
+                         "use a PNG or JPEG file") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InputError(f"{path} could not be decoded ({str(exc)[:80]}): the file may be truncated; "
+                         "use a complete PNG or JPEG file") from None
