@@ -103,3 +103,90 @@ def entropy(weights: np.ndarray, axis: int = -1) -> np.ndarray:
     p = np.asarray(weights, dtype=np.float64)
     logp = np.log(p, out=np.zeros_like(p), where=p > 0)
     return -np.sum(p * logp, axis=axis)
+
+
+def tiled_attention_with_stats(
+    q: np.ndarray, k: np.ndarray, v: np.ndarray, block: int = 64, mask: np.ndarray | None = None,
+    causal: bool = False, query_block: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Tiled (FlashAttention) forward pass with online softmax; returns (output, m, ℓ).
+
+    q (T, d_k), k (S, d_k), v (S, d_v); mask (T, S) bool with True = may attend, or None;
+    causal: query i sees key j only when j ≤ i + (S − T), as in `causal_mask`.
+
+    Queries go in tiles of `query_block` rows (default: `block`), keys in blocks of `block`. For each
+    query tile, over the key blocks j = 1, 2, … (s = the tile's scaled scores q kⱼᵀ / √d_k):
+
+        m_new = max(m, rowmax(s))                 running max, per query
+        p     = exp(s − m_new)                    (Bq, Bk)   at most 1: never overflows
+        α     = exp(m − m_new)                    rescale what was summed against the old max
+        ℓ     = α ℓ + rowsum(p)                   running sum of exp
+        acc   = α acc + p vⱼ                      (Bq, d_v)  running (unnormalized) output
+    and at the end output = acc / ℓ, which equals softmax(q kᵀ / √d_k) v.
+
+    Only a (Bq, Bk) tile of scores exists at any time, never the (T, S) matrix. A block that a
+    causal mask hides entirely (above the diagonal) is skipped. A query whose every key is hidden
+    ends with m = −∞ and ℓ = 0, and its output row is zeros, never NaN. float32 inputs are computed
+    and returned in float32, float64 in float64 (other inputs in float64).
+
+    Returns output (T, d_v), m (T,) the largest scaled score per query (−∞ when every key is
+    hidden) and ℓ (T,) = Σ_j exp(scaled_j − m) over the visible keys.
+    """
+    dtype = np.result_type(q, k, v, np.float32)  # float32 stays float32; float64 (or ints) → float64
+    t, d_k = q.shape
+    s_len, d_v = v.shape
+    bk = max(1, int(block))
+    bq = bk if query_block is None else max(1, int(query_block))
+    offset = s_len - t  # causal: query i sees keys j ≤ i + offset
+    q_scaled = np.asarray(q, dtype=dtype) * dtype.type(1.0 / np.sqrt(d_k))  # (T, d_k)  ÷ √d_k once, here
+    k_t = np.ascontiguousarray(np.asarray(k, dtype=dtype).T)  # (d_k, S)  contiguous for fast matmul
+    v = np.asarray(v, dtype=dtype)  # (S, d_v)
+    mask = None if mask is None else np.asarray(mask, dtype=bool)  # (T, S)
+    output = np.zeros((t, d_v), dtype=dtype)  # (T, d_v)
+    m_all = np.full(t, -np.inf, dtype=dtype)  # (T,)
+    l_all = np.zeros(t, dtype=dtype)  # (T,)
+    for i0 in range(0, t, bq):
+        i1 = min(i0 + bq, t)
+        q_tile = q_scaled[i0:i1]  # (Bq, d_k)
+        m = np.full(i1 - i0, -np.inf, dtype=dtype)  # (Bq,) running max
+        ell = np.zeros(i1 - i0, dtype=dtype)  # (Bq,) running sum ℓ
+        acc = np.zeros((i1 - i0, d_v), dtype=dtype)  # (Bq, d_v) running output, not yet ÷ ℓ
+        stop = s_len if not causal else min(s_len, max(0, i1 + offset))  # causal: keys past the tile's last
+        # query's diagonal (j > i1 − 1 + offset) are hidden from every query of the tile: never visited
+        for j0 in range(0, stop, bk):
+            j1 = min(j0 + bk, s_len)
+            scaled = q_tile @ k_t[:, j0:j1]  # (Bq, Bk)  q kᵀ / √d_k for this tile
+            hidden = None if mask is None else ~mask[i0:i1, j0:j1]  # (Bq, Bk)
+            if causal and j1 - 1 > i0 + offset:  # a tile on the diagonal: some keys lie in the future
+                future = np.arange(j0, j1)[None, :] > np.arange(i0, i1)[:, None] + offset  # (Bq, Bk)
+                hidden = future if hidden is None else hidden | future
+            if hidden is not None:
+                if hidden.all():
+                    continue  # nothing visible in this tile
+                scaled[hidden] = -np.inf
+            m_new = np.maximum(m, scaled.max(axis=1))  # (Bq,)
+            m_safe = np.where(np.isfinite(m_new), m_new, 0)  # (Bq,)  a row with nothing seen yet: −∞ − 0
+            alpha = np.exp(m - m_safe)  # (Bq,)  exp(m_old − m_new); 0 on the first visible block
+            np.subtract(scaled, m_safe[:, None], out=scaled)  # (Bq, Bk)  s − m_new ≤ 0
+            p = np.exp(scaled, out=scaled)  # (Bq, Bk)  exp(s − m_new), the tile reused in place
+            ell = alpha * ell + p.sum(axis=1)  # (Bq,)
+            acc *= alpha[:, None]  # (Bq, d_v)
+            acc += p @ v[j0:j1]  # (Bq, d_v)
+            m = m_new
+        np.divide(acc, ell[:, None], out=output[i0:i1], where=ell[:, None] > 0)  # (Bq, d_v); ℓ = 0 → 0
+        m_all[i0:i1], l_all[i0:i1] = m, ell
+    return output, m_all, l_all
+
+
+def tiled_attention(
+    q: np.ndarray, k: np.ndarray, v: np.ndarray, block: int = 64, mask: np.ndarray | None = None,
+    causal: bool = False, query_block: int | None = None,
+) -> np.ndarray:
+    """softmax(q kᵀ / √d_k) v without the (T, S) matrix: the FlashAttention forward, online softmax.
+
+    q (T, d_k), k (S, d_k), v (S, d_v) → output (T, d_v), equal to `attention_stages(q, k, v, mask)[-1]`
+    (with `causal`, the mask `causal_mask(T, S)` and'ed in) up to float rounding; see
+    `tiled_attention_with_stats` for the recurrence. Memory: one (query_block, block) tile of scores
+    plus O(T·d_v), so it runs on sequences whose score matrix would not fit. float32 in → float32 out.
+    """
+    return tiled_attention_with_stats(q, k, v, block, mask, causal, query_block)[0]

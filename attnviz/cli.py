@@ -116,6 +116,12 @@ Causal = Annotated[bool, typer.Option("--causal", help="Apply the look-ahead mas
                                                       "and the tokens before it.")]
 PadTo = Annotated[int | None, typer.Option("--pad-to", min=1, max=1024,
                                            help="Add [PAD] tokens up to this length and hide them.")]
+ModelOpt = Annotated[str | None, typer.Option(
+    "--model", help="A real checkpoint: a folder with config.json, model.safetensors and tokenizer.json, a "
+                    "Hugging Face repo id in the local cache, or minilm. Replaces the seeded weights.")]
+Layer = Annotated[int, typer.Option(min=0, max=1023, help="Layer of --model, counting from 0.")]
+NoSpecial = Annotated[bool, typer.Option("--no-special", help="Hide [CLS], [SEP], [PAD], <BOS> rows and columns "
+                                                              "from the display (the numbers keep them).")]
 
 
 @dataclass(frozen=True)
@@ -210,6 +216,58 @@ def _finish(out: Output, *, name: str, doc: Callable[[], str], terminal: Callabl
             console.print(f"saved {path}", style="dim")
 
 
+def _self_trace(text: str, *, model: str | None, layer: int, causal: bool, pad_to: int | None = None,
+                no_special: bool = False, **seeded):
+    """Self-attention from a real checkpoint's layer (--model) or from seeded/loaded weights."""
+    from .pipeline import model_attention, self_attention
+    from .trace import without_special
+
+    if model is not None:
+        trace = model_attention(model, text, layer, causal=True if causal else None, pad_to=pad_to)
+    else:
+        trace = self_attention(text, causal=causal, pad_to=pad_to, **seeded)
+    return without_special(trace) if no_special else trace
+
+
+def _model_heads(text: str, model: str, layer: str, *, head, causal, query, no_special, out: Output) -> None:
+    """`heads --model`: one layer's heads, or (--layer all) a summary of every layer and head."""
+    from .export import trace_to_json
+    from .pipeline import model_attention, model_layers
+    from .trace import without_special
+
+    if layer != "all" and not layer.isdigit():
+        raise typer.BadParameter(f"{layer!r} is not a layer: give a number from 0, or all", param_hint="--layer")
+    causal_opt = True if causal else None
+    traces = (model_layers(model, text, causal=causal_opt) if layer == "all"
+              else [model_attention(model, text, int(layer), causal=causal_opt)])
+    if no_special:
+        traces = [without_special(t) for t in traces]
+    focus = _focus(query, [t.label for t in traces[0].query_tokens])
+    h = None if head is None else _head(head, traces[0])
+
+    def terminal(view):
+        from .render import terminal as term
+
+        if h is not None and len(traces) == 1:
+            return term.explain_view(traces[0], focus=focus, head=h, view=view)
+        if len(traces) == 1:
+            return term.heads_view(traces[0], focus=focus, view=view)
+        return term.layers_view(traces, focus=focus, view=view)
+
+    def figure(fig, style):
+        if len(traces) == 1:
+            return fig.heads_figure(traces[0], focus=focus, **style)
+        return fig.layers_figure(traces, focus=focus, **style)
+
+    def doc():
+        if len(traces) == 1:
+            return trace_to_json(traces[0])
+        return "[" + ",".join(trace_to_json(t).rstrip("\n") for t in traces) + "]\n"
+
+    _finish(out, name="heads", doc=doc, terminal=terminal, figure=figure,
+            trace=traces[0] if len(traces) == 1 else None, head=h or 0)
+
+
 # --- commands ----------------------------------------------------------------------------------
 
 @app.command()
@@ -233,6 +291,9 @@ def explain(
     d_k: DK = 4,
     weights: WeightsFile = None,
     tokenizer: TokenizerOpt = "default",
+    model: ModelOpt = None,
+    layer: Layer = 0,
+    no_special: NoSpecial = False,
 ) -> None:
     """Walk a sentence through self-attention, stage by stage.
 
@@ -240,12 +301,12 @@ def explain(
     Texts of up to 1,024 tokens.
 
     Example: attnviz explain "고양이는 침대에서 잔다" --query 잔다 --png pipeline.png
+    Real model: attnviz explain "The cat sat on the mat" --model minilm --layer 2 --head 3
     """
     from .export import trace_to_json
-    from .pipeline import self_attention
 
-    trace = self_attention(SEED_SENTENCE if text is None else text, seed=seed, d_model=d_model, d_k=d_k,
-                           weights=weights, tokenizer=tokenizer, causal=causal)
+    trace = _self_trace(SEED_SENTENCE if text is None else text, model=model, layer=layer, no_special=no_special,
+                        causal=causal, seed=seed, d_model=d_model, d_k=d_k, weights=weights, tokenizer=tokenizer)
     h, focus = _head(head, trace), _focus(query, [t.label for t in trace.query_tokens])
     out = _output(lang, precision, full, png, out_dir, theme, dpi, json_out)
 
@@ -278,6 +339,8 @@ def mask(
     d_k: DK = 4,
     weights: WeightsFile = None,
     tokenizer: TokenizerOpt = "default",
+    model: ModelOpt = None,
+    layer: Layer = 0,
 ) -> None:
     """Show how a mask hides keys: the ○/× grid, −∞ scores, and softmax rows with exact zeros.
 
@@ -287,13 +350,13 @@ def mask(
     Example: attnviz mask "고양이는 침대에서 잔다" --causal --pad-to 7
     """
     from .export import trace_to_json
-    from .pipeline import self_attention
 
-    common = dict(seed=seed, d_model=d_model, d_k=d_k, weights=weights, tokenizer=tokenizer, pad_to=pad_to)
+    common = dict(seed=seed, d_model=d_model, d_k=d_k, weights=weights, tokenizer=tokenizer, pad_to=pad_to,
+                  model=model, layer=layer)
     sentence = SEED_SENTENCE if text is None else text
     compare_mode = not causal and pad_to is None
-    trace = self_attention(sentence, causal=causal or compare_mode, **common)
-    plain = self_attention(sentence, **common) if compare_mode else None
+    trace = _self_trace(sentence, causal=causal or compare_mode, **common)
+    plain = _self_trace(sentence, causal=False, **common) if compare_mode else None
     focus = _focus(query, [t.label for t in trace.query_tokens])
     out = _output(lang, precision, full, png, out_dir, theme, dpi, json_out)
 
@@ -333,21 +396,28 @@ def heads(
         show_default=False)] = None,
     weights: WeightsFile = None,
     tokenizer: TokenizerOpt = "default",
+    model: ModelOpt = None,
+    layer: Annotated[str, typer.Option(help="Layer of --model, counting from 0, or all.")] = "0",
+    no_special: NoSpecial = False,
 ) -> None:
     """Multi-head attention: each head's softmax side by side, then concat and W_O.
 
     Example: attnviz heads "고양이는 침대에서 잔다" --heads 4 --png heads.png
+    Real model, every layer: attnviz heads "The cat sat on the mat" --model minilm --layer all --png grid.png
     """
     from .export import trace_to_json
     from .pipeline import self_attention
 
+    sentence = SEED_SENTENCE if text is None else text
+    if model is not None:
+        return _model_heads(sentence, model, layer, head=head, causal=causal, query=query, no_special=no_special,
+                            out=_output(lang, precision, full, png, out_dir, theme, dpi, json_out))
     if weights is None and d_k is None and d_model % n_heads:
         raise InputError(f"--d-model {d_model} does not split into {n_heads} heads: pick a d_model divisible "
                          f"by --heads, or give --d-k")
     width = d_k if d_k is not None else max(d_model // n_heads, 1)
     common = dict(seed=seed, d_model=d_model, d_k=width, n_heads=n_heads, weights=weights,
                   tokenizer=tokenizer, causal=causal)
-    sentence = SEED_SENTENCE if text is None else text
     trace = self_attention(sentence, split=(split or Split.merged).value, **common)
     focus = _focus(query, [t.label for t in trace.query_tokens])
     out = _output(lang, precision, full, png, out_dir, theme, dpi, json_out)

@@ -115,3 +115,149 @@ def lesson_to_json(lesson) -> str:
                "temperature": lesson.temperature, "total": lesson.total,
                **{name: _matrix(getattr(lesson, name)) for name in ("scores", "logits", "shifted", "exp", "probs")}}
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _plain(value) -> float | None:
+    """A float for JSON: −∞ (a hidden key, or m before any visible key) becomes null."""
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def _plain_list(a: np.ndarray) -> list:
+    return [_plain(x) for x in np.asarray(a).ravel()]
+
+
+def flash_to_json(walk) -> str:
+    """`attnviz.flash/1` JSON text of a FlashWalk: plain floats, null for −∞ (hidden keys; m before
+    the first visible key); `steps` is the focus query's key blocks in order, `queries` every query's
+    final m, ℓ and max |tiled − standard|; bytes are integers."""
+    doc = {
+        "format": "attnviz.flash/1",
+        "version": __version__,
+        "text": walk.text,
+        "query_tokens": list(walk.query_labels),
+        "key_tokens": list(walk.key_labels),
+        "head": walk.head,
+        "focus": walk.focus,
+        "block": walk.block,
+        "d_k": walk.d_k,
+        "d_v": walk.d_v,
+        "masked": walk.masked,
+        "steps": [
+            {"index": st.index, "keys": [st.start, st.stop], "scaled": _plain_list(st.scaled),
+             "block_max": _plain(st.block_max), "m_before": _plain(st.m_before), "m_after": _plain(st.m_after),
+             "rescale": float(st.rescale), "block_sum": float(st.block_sum), "l_before": float(st.l_before),
+             "l_after": float(st.l_after), "partial": _plain_list(st.partial), "skipped": st.skipped}
+            for st in walk.steps
+        ],
+        "output": _plain_list(walk.output),
+        "standard": _plain_list(walk.standard),
+        "max_diff": walk.max_diff,
+        "queries": [{"m": _plain(m), "l": float(ell), "max_diff": float(d)}
+                    for m, ell, d in zip(walk.m, walk.ell, walk.row_diff)],
+        "all_max_diff": walk.all_max_diff,
+        "memory": [{"n": r.n, "full_bytes": r.full_bytes, "tiled_bytes": r.tiled_bytes} for r in walk.memory],
+        "peak": None if walk.peak is None else {"tiled_bytes": walk.peak.tiled_bytes,
+                                                "full_bytes": walk.peak.full_bytes,
+                                                "scores_bytes": walk.peak.scores_bytes},
+    }
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+# --- block and flow (issue 7) --------------------------------------------------------------------
+
+def _norm_dict(norm) -> dict:
+    return {"input": _matrix(norm.input), "mean": _matrix(norm.mean), "var": _matrix(norm.var),
+            "normed": _matrix(norm.normed), "output": _matrix(norm.output), "mean_after": _matrix(norm.mean_after),
+            "var_after": _matrix(norm.var_after), "gamma": _matrix(norm.gamma), "beta": _matrix(norm.beta),
+            "eps": norm.eps}
+
+
+def _ffn_dict(ffn) -> dict:
+    return {"activation": ffn.activation, "input": _matrix(ffn.input), "hidden": _matrix(ffn.hidden),
+            "activated": _matrix(ffn.activated), "output": _matrix(ffn.output)}
+
+
+def _params_dict(p) -> dict:
+    return {"w1": _matrix(p.w1), "b1": _matrix(p.b1), "w2": _matrix(p.w2), "b2": _matrix(p.b2),
+            "gammas": [_matrix(g) for g in p.gammas], "betas": [_matrix(b) for b in p.betas]}
+
+
+def block_to_dict(block_trace, params: bool = True) -> dict:
+    """An EncoderBlockTrace or DecoderBlockTrace as plain Python objects: every stage, the FFN and
+    LayerNorm parameters (unless `params` is False), and the attention layers as embedded
+    `attnviz.trace/1` documents."""
+    bt = block_trace
+    p = bt.params
+    doc = {"kind": bt.kind, "d_model": p.d_model, "d_ff": p.d_ff, "activation": p.activation, "eps": p.eps,
+           **({"params": _params_dict(p)} if params else {}), "x": _matrix(bt.x)}
+    if bt.kind == "encoder":
+        doc.update({"attention": trace_to_dict(bt.attention), "residual1": _matrix(bt.residual1),
+                    "norm1": _norm_dict(bt.norm1), "ffn": _ffn_dict(bt.ffn), "residual2": _matrix(bt.residual2),
+                    "norm2": _norm_dict(bt.norm2)})
+    else:
+        doc.update({"self_attention": trace_to_dict(bt.self_attention), "residual1": _matrix(bt.residual1),
+                    "norm1": _norm_dict(bt.norm1), "cross_attention": trace_to_dict(bt.cross_attention),
+                    "residual2": _matrix(bt.residual2), "norm2": _norm_dict(bt.norm2), "ffn": _ffn_dict(bt.ffn),
+                    "residual3": _matrix(bt.residual3), "norm3": _norm_dict(bt.norm3)})
+    doc["output"] = _matrix(bt.output)
+    return doc
+
+
+def block_to_json(block_trace) -> str:
+    """`attnviz.block/1` JSON text: one encoder or decoder block, every intermediate as plain floats."""
+    doc = {"format": "attnviz.block/1", "version": __version__, **block_to_dict(block_trace)}
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _shapes(shapes) -> list:
+    return [{"stage": s.stage, "shape": list(s.shape), "layer": s.layer} for s in shapes]
+
+
+def flow_to_json(flow_trace) -> str:
+    """`attnviz.flow/1` JSON text: the whole encoder–decoder run (an untrained model: the text is
+    nonsense) — source tokens, E, P, X, each encoder block, the memory, and per generation step the
+    decoder blocks, the last hidden row, logits, softmax, the sampler's candidates and pick."""
+    ft = flow_trace
+    steps = []
+    for st in ft.steps:
+        s = st.sampling
+        steps.append({
+            "number": st.number,
+            "tokens": [_token(t) for t in st.tokens],
+            "decoder": [block_to_dict(b, params=False) for b in st.decoder],  # parameters: decoder_params
+            "hidden": _matrix(st.hidden),
+            "sampling": {"method": s.method, "temperature": s.temperature, "k": s.k, "p": s.p,
+                         "logits": _matrix(s.logits), "scaled": _matrix(s.scaled), "probs": _matrix(s.probs),
+                         "candidates": _matrix(s.candidates), "renormalized": _matrix(s.renormalized),
+                         "choice": s.choice},
+            "top": [{"index": t.index, "id": t.id, "label": t.label, "logit": t.logit, "prob": t.prob}
+                    for t in st.top],
+            "token": _token(st.token),
+            "prob": st.prob,
+            "shapes": _shapes(st.shapes),
+        })
+    doc = {
+        "format": "attnviz.flow/1",
+        "version": __version__,
+        "untrained": True,
+        "source": ft.source,
+        "source_tokens": [_token(t) for t in ft.source_tokens],
+        "settings": {"sample": ft.sample, "k": ft.k, "p": ft.p, "temperature": ft.temperature, "seed": ft.seed,
+                     "layers": ft.n_layers, "d_model": ft.d_model, "d_k": ft.d_k, "n_heads": ft.n_heads,
+                     "d_ff": ft.d_ff, "activation": ft.activation, "tokenizer": ft.tokenizer},
+        "vocab": {"ids": _matrix(ft.vocab_ids), "labels": list(ft.vocab_labels),
+                  "tokenizer_vocab": ft.tokenizer_vocab},
+        "embeddings": _matrix(ft.embeddings),
+        "positions": _matrix(ft.positions),
+        "x": _matrix(ft.x),
+        "encoder": [block_to_dict(b) for b in ft.encoder],
+        "memory": _matrix(ft.memory),
+        "decoder_params": [_params_dict(b.params) for b in ft.steps[0].decoder],
+        "w_out": _matrix(ft.w_out),
+        "steps": steps,
+        "output_ids": list(ft.output_ids),
+        "output_text": ft.output_text,
+        "shapes": _shapes(ft.shapes),
+    }
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"

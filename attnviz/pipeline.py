@@ -80,3 +80,19 @@ def image_attention(image: str | Path, target: str | None = None, *, grid: tuple
     memory = patch_embeddings(split_patches(pixels, rows, cols), patch_rng, w.d_model)  # (N, d_model)
     return cross_attention_trace(decoder_tokens(target, tokenizer), patch_tokens(rows, cols), w, seed=seed,
                                  memory=memory, text=str(image), patch_grid=(rows, cols), image_path=str(image))
+
+
+def model_attention(model: str | Path, text: str, layer: int = 0, *, causal: bool | None = None,
+                    pad_to: int | None = None) -> Trace:
+    """One layer (from 0) of a real checkpoint, every head, as a Trace (see attnviz.models)."""
+    from .models import load_model, model_trace
+
+    return model_trace(load_model(model), text, layer, causal=causal, pad_to=pad_to)
+
+
+def model_layers(model: str | Path, text: str, *, causal: bool | None = None,
+                 pad_to: int | None = None) -> list[Trace]:
+    """Every layer of a real checkpoint in one forward pass."""
+    from .models import load_model, model_traces
+
+    return model_traces(load_model(model), text, causal=causal, pad_to=pad_to)

@@ -5,7 +5,7 @@ A Trace is what every renderer draws and what `--json` writes. Rows are queries,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -182,3 +182,25 @@ def cross_attention_trace(query_tokens: tuple[Token, ...], key_tokens: tuple[Tok
     return Trace("cross", query_tokens, key_tokens, e, p, x, memory, heads, concat, output,
                  weights.d_model, weights.d_k, weights.d_v, seed, False, weights.source, text, None,
                  patch_grid, image_path)
+
+
+def without_special(trace: Trace) -> Trace:
+    """The same trace with special tokens' ([CLS], [SEP], [PAD], <BOS>…) rows and columns left out —
+    for display only: every number is the one computed with them (rows may no longer sum to 1)."""
+    keep_q = [i for i, t in enumerate(trace.query_tokens) if not t.special]
+    keep_k = [j for j, t in enumerate(trace.key_tokens) if not t.special]
+    if not keep_q or not keep_k:
+        raise InputError("--no-special would hide every token: the text has only special tokens")
+    rows, cols = np.asarray(keep_q), np.asarray(keep_k)
+
+    def square(m: np.ndarray | None) -> np.ndarray | None:
+        return None if m is None else m[np.ix_(rows, cols)]
+
+    heads = tuple(HeadTrace(h.q[rows], h.k[cols], h.v[cols], square(h.scores), square(h.scaled), square(h.mask),
+                            square(h.masked), square(h.weights), h.output[rows]) for h in trace.heads)
+    return replace(
+        trace, query_tokens=tuple(trace.query_tokens[i] for i in keep_q),
+        key_tokens=tuple(trace.key_tokens[j] for j in keep_k), embeddings=trace.embeddings[rows],
+        positions=trace.positions[rows], x=trace.x[rows],
+        memory=None if trace.memory is None else trace.memory[cols], heads=heads, concat=trace.concat[rows],
+        output=None if trace.output is None else trace.output[rows])

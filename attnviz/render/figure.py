@@ -1,4 +1,4 @@
-"""Heatmap figures of a Trace: the four-step pipeline and one figure per stage, as PNG/SVG/PDF.
+"""Figures as PNG/SVG/PDF: the pipeline, one per stage, and the mask, heads, cross, √d_k and softmax views.
 
 The only module in attnviz that imports matplotlib. It uses the object API alone (`Figure()`,
 `fig.savefig`), never pyplot and never a global rcParams change; the bundled NanumGothic font is
@@ -13,7 +13,7 @@ layout would measure every text twice per save and cost a third of the time a fi
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -59,6 +59,8 @@ CELL_TEXT_MAX = 16
 #: At most this many tick labels per axis; longer axes label every k-th token.
 MAX_TICKS_STAGE = 40
 MAX_TICKS_PIPELINE = 24
+#: Heads drawn smaller than this (inches) in heads_figure get no token labels.
+COMPACT = 1.3
 #: Longest token label drawn on an axis (longer ones are cut with "…").
 LABEL_CHARS = 12
 
@@ -346,7 +348,7 @@ def mask_figure(trace: Trace, *, head: int = 0, compare: Trace | None = None, th
     th = THEMES[theme]
     width, height = 16.0, 9.0
     fig = _new_figure((width, height), th)
-    pairs = [_mask_panels(tr, head, lang) for tr in traces]  # (grid, softmax, heading, caption) each
+    pairs = [_mask_panels(tr, head, lang, precision) for tr in traces]  # (grid, softmax, heading, caption) each
     panels = [p for pair in pairs for p in pair[:2]]
     n_pairs, n = len(pairs), 2 * len(pairs)
     label, margin, main_size, head_size, group_size, cap_size = 11.0, 0.35, 14.0, 10.5, 15.0, 11.5
@@ -396,8 +398,7 @@ def mask_figure(trace: Trace, *, head: int = 0, compare: Trace | None = None, th
         fig.add_artist(Line2D([xg - left * 0.5, xs + side], [group_y - 0.06] * 2, transform=fig.dpi_scale_trans,
                               color=th.muted, linewidth=0.8))
         _text(fig, centre, y0 - bar_top - 0.14 - 0.4, captions[k], th.muted, cap_size, va="top", linespacing=1.4)
-    sentence = f"{word('fig_masking', lang)}: “{_sentence(trace)}”"
-    _text(fig, width / 2, height - 0.35, sentence, th.fg, _fit(sentence, 22, width - 1), va="top")
+    _headline(fig, lambda n: f"{word('fig_masking', lang)}: “{_sentence(trace, n)}”", th)
     _text(fig, width / 2, 0.3, _details(trace, head, lang, max(t.step for t in ticks)), th.muted, 10.5)
     return fig
 
@@ -434,7 +435,7 @@ def heads_figure(trace: Trace, *, focus: int = 0, theme: str = "light", lang: st
     arrow = 1.3
     out_aspect = float(np.clip(out.matrix.shape[0] / out.matrix.shape[1], 0.3, 2.0))
     out_left = _left_margin(out, MAX_TICKS_PIPELINE, label, 3.0)
-    out_w = min(4.6, (room - 1.6) / out_aspect)
+    out_w = min(4.6 if h <= 4 else 3.4, (room - 1.6) / out_aspect)  # many heads: more room for them
     grid_w = width - 2 * margin - bar - arrow - out_left - out_w - bar
     left = _left_margin(panels[0], MAX_TICKS_PIPELINE, label, 2.5)
     hgap, title_h, vgap = 0.25, 0.12 + 13 * 1.3 / 72, 0.12
@@ -444,19 +445,25 @@ def heads_figure(trace: Trace, *, focus: int = 0, theme: str = "light", lang: st
         side = (grid_w - left - (cols - 1) * hgap) / cols
         for _ in range(2):  # column labels may slant at a smaller size
             ticks = _plan(panels[0], MAX_TICKS_PIPELINE, label, side, side)
-            bottom = _bottom_margin(panels[0], ticks, label)
+            # many small heads: no token labels, one axis note under the grid
+            bottom = 0.35 if side < COMPACT else _bottom_margin(panels[0], ticks, label)
             side = min((grid_w - left - (cols - 1) * hgap) / cols, (room - bottom - rows * (title_h + vgap)) / rows)
         layouts.append((side, cols, rows, ticks, bottom))
     largest = max(lay[0] for lay in layouts)  # of the nearly largest, the one with the fewest empty places
     side, cols, rows, ticks, bottom = min((lay for lay in layouts if lay[0] >= 0.9 * largest),
                                           key=lambda lay: (lay[1] * lay[2] - h, -lay[0]))
     side = max(side, 0.4)
+    compact = side < COMPACT
+    if compact:
+        left = 0.1
+        ticks = replace(ticks, rows=[], cols=[])
     block_w = left + cols * side + (cols - 1) * hgap
     block_h = rows * (title_h + vgap + side) - vgap
     total_w = block_w + bar + arrow + out_left + out_w + bar
     gx = (width - total_w) / 2 + left
     gy = foot + bottom + (room - bottom - block_h) / 2  # bottom edge of the lowest row of heatmaps
     cell = _cell_size(panels[0].matrix, precision, side, side)
+    name_size = min(13.0, 13.0 * (side + 0.8 * hgap) / _width(f"Head {h}", 13.0))
     for i, panel in enumerate(panels):
         r, c = divmod(i, cols)
         x = gx + c * (side + hgap)
@@ -466,11 +473,15 @@ def heads_figure(trace: Trace, *, focus: int = 0, theme: str = "light", lang: st
         own = replace(ticks, rows=[] if c else ticks.rows, cols=[] if i + cols < h else ticks.cols)
         image = _heatmap(ax, panel, th, precision, own, label, cell, colours=shared)
         _outline_row(ax, focus, s, th.accent)
-        if c:
+        if c or compact:
             ax.set_ylabel("")
-        if i + cols < h:
+        if i + cols < h or compact:
             ax.set_xlabel("")
-        _text(fig, x + side / 2, y + side + 0.1, f"Head {i + 1}", th.fg, 13)
+        _text(fig, x + side / 2, y + side + 0.1, f"Head {i + 1}" if name_size >= 7 else str(i + 1), th.fg,
+              max(name_size, 7.0))
+    if compact:
+        note = f"{word('queries', lang)} × {word('keys', lang)}"
+        _text(fig, gx - left + block_w / 2, gy - 0.12, note, th.fg, label, va="top")
     bar_h = min(block_h - title_h, 3.2)
     cax = _axes(fig, (gx - left + block_w + 0.2, gy + (block_h - title_h - bar_h) / 2, 0.16, bar_h))
     _colorbar(fig, image, cax, panels[0], th, "vertical", label - 1)
@@ -494,9 +505,7 @@ def heads_figure(trace: Trace, *, focus: int = 0, theme: str = "light", lang: st
                                    mutation_scale=22, color=th.muted, linewidth=2))
     _text(fig, (a + b) / 2, y + 0.12, "concat\n· W_O" if projected else "concat", th.fg, 12, linespacing=1.35)
 
-    head_line = title("heads", lang).format(h=h)
-    sentence = f"{head_line}: “{_sentence(trace)}”"
-    _text(fig, width / 2, height - 0.35, sentence, th.fg, _fit(sentence, 22, width - 1), va="top")
+    _headline(fig, lambda n: f"{title('heads', lang).format(h=h)}: “{_sentence(trace, n)}”", th)
     sub = (f"softmax(Q_i·K_iᵀ / √d_k),  d_k = {trace.d_k}  ·  "
            + word("fig_focus_row", lang).format(token=_short(trace.query_tokens[focus].label)))
     _text(fig, width / 2, height - 0.35 - 22 * 1.5 / 72, sub, th.muted, _fit(sub, 13, width - 1), va="top")
@@ -563,7 +572,10 @@ def cross_figure(trace: Trace, *, head: int = 0, focus: int = 0, theme: str = "l
     ax = _axes(fig, (x, y, w, hgt))
     image = _heatmap(ax, panel, th, precision, ticks, label, _cell_size(panel.matrix, precision, w, hgt))
     _outline_row(ax, focus, s, th.accent)
-    _colorbar(fig, image, _axes(fig, (x + w + 0.2, y, 0.2, hgt)), panel, th, "vertical", label - 1)
+    cax = _axes(fig, (x + w + 0.2, y, 0.2, hgt))
+    _colorbar(fig, image, cax, panel, th, "vertical", label - 1)
+    if hgt < 2 and image.norm.vmax == 1.0:
+        cax.set_yticks([0, 0.5, 1])
     main = f"{word('fig_softmax', lang)}(Q·Kᵀ / √d_k)"
     _titles(fig, x + w / 2, y + hgt, main, panel.heading, th, _fit(main, main_size, box_w),
             _fit(panel.heading, head_size, box_w))
@@ -573,14 +585,17 @@ def cross_figure(trace: Trace, *, head: int = 0, focus: int = 0, theme: str = "l
         focus_row = trace.heads[head].weights[focus]  # (S,) = (rows·cols,)
         top = _overlay(fig, (ix, iy, iw, ih), pixels, focus_row.reshape(grid), th, precision)
         token = _short(trace.query_tokens[focus].label)
-        note = word("fig_overlay", lang).format(top=_num(top, precision))
+        digits = max(precision, 1 - math.floor(math.log10(top))) if top > 0 else precision  # 0.0077, not 0.01
+        note = word("fig_overlay", lang).format(top=_num(top, digits))
         _titles(fig, ix + iw / 2, iy + ih, word("fig_looks", lang).format(token=token), note, th,
                 _fit(word("fig_looks", lang).format(token=token), main_size, img_box), _fit(note, head_size, img_box))
     queries = " ".join(_short(tk.label) for tk in trace.query_tokens[:8]) + (" …" if t > 8 else "")
-    source = (f"{Path(trace.image_path).name}, {word('n_patches', lang).format(rows=grid[0], cols=grid[1], n=s)}"
-              if grid is not None else f"“{_sentence(trace)}”")
-    sentence = f"{word('fig_cross', lang)}: {queries}  →  {source}"
-    _text(fig, width / 2, height - 0.35, sentence, th.fg, _fit(sentence, 22, width - 1), va="top")
+    if grid is not None:
+        patches = word("n_patches", lang).format(rows=grid[0], cols=grid[1], n=s)
+        _headline(fig, lambda n: f"{word('fig_cross', lang)}: {queries}  →  {_cut(Path(trace.image_path).name, n)}, "
+                                 f"{patches}", th)
+    else:
+        _headline(fig, lambda n: f"{word('fig_cross', lang)}: {queries}  →  “{_sentence(trace, n)}”", th)
     _text(fig, width / 2, 0.3 + 10.5 * 1.2 / 72 + 0.15, cap, th.fg, cap_size, linespacing=1.4)
     _text(fig, width / 2, 0.3, _details(trace, head, lang, ticks.step), th.muted, 10.5)
     return fig
@@ -679,9 +694,10 @@ def softmax_figure(steps: SoftmaxSteps, *, labels: Sequence[str] | None = None, 
                                            div=_num(divisor, precision)) + "\n" + cap
     cap = "\n".join(_wrap(line, 12.0, width - 1.5) for line in cap.split("\n"))
     cap_h = (cap.count("\n") + 1) * 12 * 1.4 * 1.17 / 72
-    tick_size = _tick_size(len(_ticks_at(n, MAX_TICKS_PIPELINE)[0]), 6.0, label)
-    tick_room = max(_width(x, tick_size) for x in names)
-    slant = tick_room > 6.0 / min(n, MAX_TICKS_PIPELINE) * 0.9
+    shown = _ticks_at(n, MAX_TICKS_PIPELINE)[0] if labels is not None else _round_ticks(n, 12)
+    tick_size = _tick_size(len(shown), 6.0, label)
+    tick_room = max(_width(names[i], tick_size) for i in shown)
+    slant = tick_room > 6.0 / len(shown) * 0.9
     y0 = 0.3 + 10.5 * 1.2 / 72 + 0.2 + cap_h + 0.35 + (tick_room * 0.72 if slant else 0.25) + 0.45
     top = height - 1.0 - 0.75
     box_h = top - y0
@@ -691,13 +707,14 @@ def softmax_figure(steps: SoftmaxSteps, *, labels: Sequence[str] | None = None, 
     finite = np.isfinite(steps.scores)
     heights = np.where(finite, steps.scores, 0.0)
     values = [_num(v, precision) if ok else "−∞" for v, ok in zip(steps.scores, finite)]
-    _bars(scores_ax, heights, values, best, th, 6.0, names, tick_size, slant)
-    _bars(probs_ax, steps.probs, [_num(v, precision) for v in steps.probs], best, th, 6.0, names, tick_size, slant)
-    probs_ax.set_ylim(0, max(1.0, float(steps.probs.max()) * 1.15))
+    _bars(scores_ax, heights, values, best, th, 6.0, names, shown, tick_size, slant)
+    _bars(probs_ax, steps.probs, [_num(v, precision) for v in steps.probs], best, th, 6.0, names, shown, tick_size,
+          slant)
+    probs_ax.set_ylim(0, min(1.05, float(steps.probs.max()) * 1.2))  # (small weights stay visible)
     for ax, y_word in ((scores_ax, "fig_score"), (probs_ax, "fig_prob")):
         ax.set_xlabel(word("fig_entry", lang), color=th.fg, fontsize=label, fontfamily=FONT_FAMILY)
         ax.set_ylabel(word(y_word, lang), color=th.fg, fontsize=label, fontfamily=FONT_FAMILY)
-    _text(fig, 1.3 + 3.0, top + 0.15, word("fig_scores", lang) + "  x", th.fg, 15)
+    _text(fig, 1.3 + 3.0, top + 0.15, word("fig_scores", lang), th.fg, 15)
     _text(fig, 9.6 + 3.0, top + 0.15, word("fig_probs", lang), th.fg, 15)
     a, b, y = 7.45, 8.75, y0 + box_h / 2
     fig.add_artist(FancyArrowPatch((a, y), (b, y), transform=fig.dpi_scale_trans, arrowstyle="-|>",
@@ -714,7 +731,54 @@ def softmax_figure(steps: SoftmaxSteps, *, labels: Sequence[str] | None = None, 
     return fig
 
 
-def _mask_panels(trace: Trace, head: int, lang: str) -> tuple[Panel, Panel, str, str]:
+def layers_figure(traces: Sequence[Trace], *, focus: int = 0, theme: str = "light", lang: str = "en",
+                  precision: int = 2) -> Figure:
+    """A real model's layers × heads grid of small softmax heatmaps (bertviz's model view as a still
+    figure): one row per layer, one column per head, rows = queries and columns = keys in every cell,
+    the focus query's row outlined."""
+    first = traces[0]
+    _check(first, 0, theme, lang, precision)
+    _check_focus(first, focus)
+    th = THEMES[theme]
+    width, height = 16.0, 9.0
+    fig = _new_figure((width, height), th)
+    n_layers, n_heads = len(traces), max(t.n_heads for t in traces)
+    top_band, foot, left_band, gap = 1.0, 0.9, 0.9, 0.06
+    side = min((width - left_band - 1.6 - (n_heads - 1) * gap) / n_heads,
+               (height - top_band - foot - (n_layers - 1) * gap) / n_layers)
+    grid_w = n_heads * side + (n_heads - 1) * gap
+    x0 = left_band + (width - left_band - 1.2 - grid_w) / 2
+    y_top = height - top_band
+    cmap, norm = mpl.colormaps[th.sequential], Normalize(0.0, 1.0)
+    image = None
+    for li, tr in enumerate(traces):
+        y = y_top - (li + 1) * side - li * gap
+        layer = tr.model["layer"] if tr.model else li
+        _text(fig, x0 - 0.45, y + side / 2, f"L{layer}", th.fg, 10.0, va="center")
+        for hi, hd in enumerate(tr.heads):
+            ax = _axes(fig, (x0 + hi * (side + gap), y, side, side))
+            image = ax.imshow(hd.weights, cmap=cmap, norm=norm, interpolation="nearest", aspect="auto")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_color(th.muted)
+            _outline_row(ax, focus, hd.weights.shape[1], th.accent, linewidth=1.0)
+            if li == 0:
+                _text(fig, x0 + hi * (side + gap) + side / 2, y_top + 0.08, f"H{hi + 1}", th.fg, 10.0)
+    name = (first.model or {}).get("name", first.weights_source)
+    _text(fig, width / 2, height - 0.55, f"{name}: {title('layers', lang)}", th.fg, 15.0)
+    q = first.query_tokens[focus].label
+    _text(fig, width / 2, 0.35, f"{word('queries', lang)} × {word('keys', lang)} · "
+          f"{word('focus', lang)} Q{focus + 1} = {_short(q)}", th.muted, 10.5)
+    if image is not None:
+        cax = _axes(fig, (width - 0.9, height / 2 - 2.0, 0.18, 4.0))
+        bar = fig.colorbar(image, cax=cax)
+        bar.ax.tick_params(colors=th.fg, labelsize=9)
+        bar.outline.set_edgecolor(th.muted)
+    return fig
+
+
+def _mask_panels(trace: Trace, head: int, lang: str, precision: int) -> tuple[Panel, Panel, str, str]:
     """(○/× grid, masked softmax, the pair's heading, its caption) of one trace."""
     hd = trace.heads[head]
     queries = tuple(tk.label for tk in trace.query_tokens)
@@ -723,7 +787,7 @@ def _mask_panels(trace: Trace, head: int, lang: str) -> tuple[Panel, Panel, str,
     allowed = np.ones((t, s), dtype=bool) if hd.mask is None else hd.mask  # (T, S) True = may attend
     grid = Panel("mask", allowed.astype(float), queries, keys, word("queries", lang), word("keys", lang), True,
                  word("may_attend", lang))
-    soft = _panel(trace, "softmax", head, lang, 2)
+    soft = _panel(trace, "softmax", head, lang, precision)
     if soft.hidden is not None and soft.hidden.all(axis=1).any():
         soft = replace(soft, formula=f"{word('fig_rows_sum_empty', lang)}  → {t}×{s}")
     if hd.mask is None:
@@ -840,8 +904,9 @@ def _overlay(fig: Figure, box: tuple[float, float, float, float], pixels: np.nda
     ax.set_yticks([])
     for spine in ax.spines.values():
         spine.set_color(th.muted)
-    ax.hlines(np.arange(1, rows), 0, cols, color="#ffffff", linewidth=1.0, alpha=0.8)
-    ax.vlines(np.arange(1, cols), 0, rows, color="#ffffff", linewidth=1.0, alpha=0.8)
+    line, alpha = (1.0, 0.8) if max(rows, cols) <= CELL_TEXT_MAX else (0.4, 0.5)
+    ax.hlines(np.arange(1, rows), 0, cols, color="#ffffff", linewidth=line, alpha=alpha)
+    ax.vlines(np.arange(1, cols), 0, rows, color="#ffffff", linewidth=line, alpha=alpha)
     size = _cell_size(weights, precision, w, h)
     if size:
         for i in range(rows):
@@ -855,6 +920,15 @@ def _overlay(fig: Figure, box: tuple[float, float, float, float], pixels: np.nda
     bar.outline.set_edgecolor(th.muted)
     cax.tick_params(colors=th.muted, labelcolor=th.fg, labelsize=10, labelfontfamily=NUMBER_FAMILY)
     return top
+
+
+def _round_ticks(n: int, max_ticks: int) -> list[int]:
+    """Indices (0-based) of entries 1, step, 2·step, … (1-based) with a round step (1, 2, 5, 10, 20 …)
+    so that at most about `max_ticks` show."""
+    if n <= max_ticks:
+        return list(range(n))
+    step = next(m * 10 ** e for e in range(10) for m in (1, 2, 5) if m * 10 ** e * max_ticks >= n)
+    return [0, *range(step - 1, n, step)]
 
 
 def _plot_axes(fig: Figure, box: tuple[float, float, float, float], th: Theme, size: float, name: str) -> Axes:
@@ -879,16 +953,18 @@ def _legend(ax: Axes, th: Theme, size: float, loc: str) -> None:
 
 
 def _bars(ax: Axes, heights: np.ndarray, values: list[str], best: int, th: Theme, width: float,
-          names: list[str], tick_size: float, slant: bool) -> None:
-    """One bar per entry (the `best` one in the accent colour), its value written at its end."""
+          names: list[str], shown: list[int], tick_size: float, slant: bool) -> None:
+    """One bar per entry (the `best` one in the accent colour), its value written at its end when
+    there is room; tick labels at `shown`."""
     n = len(heights)
     colours = [th.bar] * n
     colours[best] = th.accent
     if n <= 512:
-        ax.bar(np.arange(n), heights, width=0.7, color=colours, label="_bars")
-    else:  # thousands of bars: one filled outline, the best bar on top
-        ax.stairs(heights, np.arange(n + 1) - 0.5, fill=True, color=th.bar, baseline=0)
-        ax.bar([best], [heights[best]], width=0.7, color=th.accent)
+        ax.bar(np.arange(n), heights, width=0.7, color=colours)
+    else:  # thousands of bars, each under a pixel wide: one line each, in one collection
+        ax.vlines(np.arange(n), 0, heights, color=th.bar, linewidth=0.6)
+        ax.vlines([best], 0, [heights[best]], color=th.accent, linewidth=2.5)
+        ax.plot([best], [heights[best]], marker="v", color=th.accent, markersize=8, linestyle="none")
     ax.axhline(0, color=th.muted, linewidth=0.8)
     low, high = min(0.0, float(heights.min())), max(0.0, float(heights.max()))
     pad = (high - low) * 0.14 or 1.0
@@ -900,7 +976,6 @@ def _bars(ax: Axes, heights: np.ndarray, values: list[str], best: int, th: Theme
             ax.annotate(text, (i, v), xytext=(0, 4 if v >= 0 else -4), textcoords="offset points", ha="center",
                         va="bottom" if v >= 0 else "top", fontsize=size, fontfamily=NUMBER_FAMILY,
                         color=th.accent if i == best else th.fg)
-    shown, _ = _ticks_at(n, MAX_TICKS_PIPELINE)
     slanted = {"rotation": 45, "ha": "right", "rotation_mode": "anchor"} if slant else {}
     ax.set_xticks(shown, [names[i] for i in shown], parse_math=False, **slanted)
     ax.tick_params(axis="x", labelsize=tick_size, labelfontfamily=FONT_FAMILY)
@@ -1258,7 +1333,22 @@ def _num(value: float, precision: int) -> str:
 
 def _sentence(trace: Trace, limit: int = 60) -> str:
     text = " ".join((trace.text or " ".join(tk.label for tk in trace.query_tokens)).split())
+    return _cut(text, limit)
+
+
+def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _headline(fig: Figure, make: Callable[[int], str], th: Theme, size: float = 22.0) -> None:
+    """The figure's title at its top: make(n) with n characters of the sentence in it, the largest n
+    (60 at most) that fits the width at 3/4 of `size` or more."""
+    width, height = fig.get_size_inches()
+    for limit in range(60, 4, -5):
+        text = make(limit)
+        if _width(text, 0.75 * size) <= width - 1:
+            break
+    _text(fig, width / 2, height - 0.35, text, th.fg, _fit(text, size, width - 1), va="top")
 
 
 def _details(trace: Trace, head: int | None, lang: str, step: int = 1) -> str:

@@ -774,3 +774,476 @@ def softmax_view(steps: SoftmaxSteps, *, view: View) -> Group:
         real = " / ".join(view.num(p) for p in steps.probs)
         body.append(Text(word("seed_compare", view.lang).format(seed=seed, real=real), style="italic"))
     return Group(_panel("softmax_steps", Group(*body), view))
+
+
+def layers_view(traces, *, focus: int = 0, view: View) -> Group:
+    """Every layer × head of a real model, one line per head for the focus query: the most attended key,
+    its weight, and the row's entropy (a terminal stand-in for bertviz's model view)."""
+    first = traces[0]
+    q_label = first.query_tokens[focus].label
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for name, justify in (("layer", "right"), ("head", "right"), (word("most", view.lang), "left"),
+                          (word("weight", view.lang), "right"), (word("entropy", view.lang), "right")):
+        table.add_column(name, justify=justify, no_wrap=True)
+    for tr in traces:
+        layer = tr.model["layer"] if tr.model else 0
+        for h, hd in enumerate(tr.heads):
+            row = hd.weights[focus]
+            best = int(np.argmax(row))
+            table.add_row(str(layer), str(h + 1), short(tr.key_tokens[best].label, 16),
+                          Text(view.num(row[best]), style=_tint(row[best], True)), view.num(entropy(row)))
+    name = (first.model or {}).get("name", first.weights_source)
+    head_line = Text(f"{name}: {word('focus', view.lang)} Q{focus + 1} = {q_label}", style="bold")
+    return Group(_panel("layers", Group(head_line, table), view))
+
+
+# --- flash views (issue 5): add flash functions below this line ---
+
+from ..flash import BlockStep, FlashWalk  # noqa: E402
+
+FLASH_MAX_BLOCKS = 6  # key blocks walked through before the list is cut (unless --full); the last one always shows
+
+
+def _flash_bytes(n: float) -> str:
+    """1536 → "1.5 KiB", 4194304 → "4 MiB" (powers of 1024)."""
+    unit = "B"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if n < 1024 or unit == "TiB":
+            break
+        n /= 1024
+    return f"{n:.0f} {unit}" if unit == "B" or n >= 100 or n == int(n) else f"{n:.1f} {unit}"
+
+
+def _flash_vector(values: np.ndarray, view: View, room: int) -> str:
+    """"[0.12, −0.30, …, 0.01]": the numbers at the view's precision, cut with … to `room` cells."""
+    texts = [view.num(x) for x in values]
+    limit = len(texts)
+    while True:
+        idx = list(range(len(texts))) if view.full or limit >= len(texts) else _shown(len(texts), limit)
+        out = "[" + ", ".join("…" if i is None else texts[i] for i in idx) + "]"
+        if view.full or cell_len(out) <= room or limit <= 3:
+            return out
+        limit -= 1
+
+
+def _flash_keys(start: int, stop: int) -> str:
+    return f"K{start + 1}" if stop - start == 1 else f"K{start + 1}–K{stop}"
+
+
+def _flash_block_head(walk: FlashWalk, st: BlockStep, view: View, room: int) -> Text:
+    """Block 2 · K3–K4: 침대, 에서"""
+    head = f"{word('flash_block', view.lang).format(n=st.index + 1)} · {_flash_keys(st.start, st.stop)}: "
+    labels = ", ".join(walk.key_labels[st.start:st.stop])
+    return Text(head + short(labels, max(4, room - cell_len(head))), style="bold")
+
+
+def _flash_block_lines(walk: FlashWalk, st: BlockStep, view: View, room: int) -> list[Text]:
+    """One key block for the focus query: its scores, block max, m, rescale, ℓ and the output so far."""
+    lines = [_flash_block_head(walk, st, view, room)]
+    if st.skipped:
+        return [*lines, Text("  " + word("flash_skipped", view.lang), style="dim")]
+    num = view.num
+    scores = "  s = q·k/√d_k = "
+    lines.append(Text(scores + _flash_vector(st.scaled, view, room - cell_len(scores))))
+    lines.append(Text(f"  {word('flash_block_max', view.lang)} {num(st.block_max)} · m {num(st.m_before)} → "
+                      f"{num(st.m_after)} · {word('flash_rescale', view.lang)} exp({num(st.m_before)} − "
+                      f"{num(st.m_after)}) = {num(st.rescale)}"))
+    lines.append(Text(f"  ℓ = {num(st.rescale)} × {num(st.l_before)} + {num(st.block_sum)} = {num(st.l_after)}"))
+    partial = f"  {word('flash_partial', view.lang)} = "
+    lines.append(Text(partial + _flash_vector(st.partial, view, room - cell_len(partial)), style="bold"))
+    return lines
+
+
+def flash_view(walk: FlashWalk, *, view: View) -> Group:
+    """Flash (tiled) attention as the textbook has it: [Tiles] the keys cut into blocks of B ↓
+    [Online softmax] block by block for the focus query: scores, block max, m, rescale exp(m_old − m_new),
+    ℓ and the output so far ↓ [Result] tiled vs standard softmax·V, max |difference|, every query's final
+    m and ℓ ↓ [Memory] the T × S score matrix vs a tile's working set for n = 1k … 64k, and this run's peak."""
+    room = min(view.width, PANEL_WIDTH) - PANEL_CHROME
+    s = len(walk.key_labels)
+    tiles = []
+    for st in walk.steps:
+        head = f"{word('flash_block', view.lang).format(n=st.index + 1)}: {_flash_keys(st.start, st.stop)}  "
+        labels = short(" · ".join(walk.key_labels[st.start:st.stop]), max(4, room - cell_len(head)))
+        tiles.append(Text(head + labels, style="dim" if st.skipped else ""))
+    parts: list[RenderableType] = [_panel(
+        "flash_tiles", Group(_note("flash_tiles", view), Text(""), *_lines(tiles, view, keep=len(tiles) - 1)), view,
+        subtitle=word("flash_n_blocks", view.lang).format(s=s, b=walk.block, n=walk.n_blocks), b=walk.block),
+        ARROW]
+
+    shown = list(range(walk.n_blocks)) if view.full else _shown(walk.n_blocks, FLASH_MAX_BLOCKS)
+    steps: list[RenderableType] = [_note("flash_steps", view)]
+    for i in shown:
+        steps.append(Text(""))
+        if i is None:
+            steps.append(Text("⋮"))
+            continue
+        steps += _flash_block_lines(walk, walk.steps[i], view, room)
+    focus_label = walk.query_labels[walk.focus]
+    parts += [_panel("flash_steps", Group(*steps), view, q=walk.focus + 1, label=short(focus_label, 16)), ARROW]
+
+    tiled_head, standard_head = word("flash_tiled", view.lang), word("flash_standard", view.lang)
+    w = max(cell_len(tiled_head), cell_len(standard_head))
+    pad = {tiled_head: " " * (w - cell_len(tiled_head)), standard_head: " " * (w - cell_len(standard_head))}
+    tiled_line = f"{tiled_head}{pad[tiled_head]}  O = "
+    standard_line = f"{standard_head}{pad[standard_head]}  softmax·V = "
+    result: list[RenderableType] = [
+        _note("flash_result", view), Text(""),
+        Text(tiled_line + _flash_vector(walk.output, view, room - cell_len(tiled_line))),
+        Text(standard_line + _flash_vector(walk.standard, view, room - cell_len(standard_line))),
+        Text(word("flash_focus_diff", view.lang).format(q=walk.focus + 1, d=_fmt_diff(walk.max_diff)),
+             style="bold"), Text("")]
+    summary = np.column_stack([walk.m, walk.ell, walk.row_diff])  # (T, 3)
+
+    def cell(i: int, j: int | None, value: float) -> Text:
+        return Text(_fmt_diff(value) if j == 2 else view.num(value))
+
+    table, cut = matrix_table(summary, [f"Q{i + 1} {label}" for i, label in enumerate(walk.query_labels)],
+                              ["m", "ℓ", "max |Δ|"], view, corner="Q", focus=walk.focus, cell=cell)
+    if cut:
+        shown_rows = sum(i is not None for i in _shown(len(walk.query_labels), MAX_ROWS, keep=walk.focus))
+        cut = Text(word("flash_cut", view.lang).format(rows=shown_rows, n=len(walk.query_labels)),
+                   style="italic yellow")
+    result += [table, *([cut] if cut else []),
+               Text(word("flash_all_diff", view.lang).format(t=len(walk.query_labels), d=_fmt_diff(walk.all_max_diff)),
+                    style="bold"),
+               Text(word("flash_no_matrix", view.lang), style="italic")]
+    parts += [_panel("flash_result", Group(*result), view), ARROW]
+
+    mem = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), show_edge=False)
+    mem.add_column("n = T = S", justify="right", no_wrap=True, style="bold")
+    mem.add_column(word("flash_full", view.lang), justify="right", no_wrap=True)
+    mem.add_column(word("flash_tile", view.lang).format(b=walk.block), justify="right", no_wrap=True)
+    mem.add_column(word("flash_ratio", view.lang), justify="right", no_wrap=True)
+    for row in walk.memory:
+        mem.add_row(f"{row.n:,}", _flash_bytes(row.full_bytes), _flash_bytes(row.tiled_bytes), f"{row.ratio:,.0f}×")
+    memory: list[RenderableType] = [_note("flash_memory", view), Text(""), mem]
+    if walk.peak is not None:
+        peak = walk.peak
+        memory += [Text(""), Text(word("flash_run", view.lang).format(
+            t=len(walk.query_labels), s=s, scores=_flash_bytes(peak.scores_bytes),
+            full=_flash_bytes(peak.full_bytes), tiled=_flash_bytes(peak.tiled_bytes)))]
+        if len(walk.query_labels) * s < 64 * 64:
+            memory.append(Text(word("flash_run_small", view.lang), style="dim"))
+    parts.append(_panel("flash_memory", Group(*memory), view,
+                        subtitle=word("flash_d", view.lang).format(d_k=walk.d_k, d_v=walk.d_v)))
+    return Group(*parts)
+
+
+# --- block and flow views (issue 7): add block/flow functions below this line ---
+
+from ..block import DecoderBlockTrace, EncoderBlockTrace, FlowStep, FlowTrace, NormTrace, shape_text  # noqa: E402
+
+CIRCLED = "①②③④⑤⑥"
+ACT_NAMES = {"gelu": "GELU", "relu": "ReLU"}
+PREVIEW_DIMS = 4  # numbers of a vector shown inline in the flow view
+FLOW_STEPS_SHOWN = 6  # generation steps drawn in full before they are cut (unless --full)
+
+
+def _inner(view: View) -> View:
+    """The view for panels nested inside a panel: 4 cells narrower."""
+    return View(view.lang, view.precision, min(view.width, PANEL_WIDTH) - PANEL_CHROME, view.full)
+
+
+def _dims(prefix: str, n: int) -> list[str]:
+    return [f"{prefix}{j + 1}" for j in range(n)]
+
+
+def _matrix(mat: np.ndarray, tokens, view: View, corner: str, focus: int | None, prefix: str = "d",
+            note: bool = True) -> list[RenderableType]:
+    """A T × n matrix with token rows, and its cut note when it was cut (and `note`)."""
+    table, cut = matrix_table(mat, _indexed("", tokens), _dims(prefix, mat.shape[1]), view, corner=corner,
+                              focus=focus)
+    return [table, *([cut] if cut and note else [])]
+
+
+def _attention_panel(trace: Trace, key: str, n: str, focus: int, view: View) -> Panel:
+    """① the attention weights of each head (compact grids), then Attn(x) = concat·W_O (T × d_model)."""
+    grids = [_compact_grid(trace, i, focus, view) for i in range(trace.n_heads)]
+    cut = grids[0][1]
+    parts: list[RenderableType] = [_note(key, view), Columns([g for g, _ in grids], padding=(1, 3)),
+                                   *([cut] if cut else [])]
+    if trace.kind == "cross":
+        parts += [Text(word("memory_kv", view.lang), style="bold"),
+                  *_matrix(trace.memory, trace.key_tokens, view, "memory", None)]
+    parts += _matrix(trace.output, trace.query_tokens, view, "Attn(x)", focus)
+    t, s = len(trace.query_tokens), len(trace.key_tokens)
+    sub = (f"T × S = {t} × {s} → T × d_model = {t} × {trace.d_model}" if trace.kind == "cross"
+           else f"T × d_model = {t} × {trace.d_model} → {t} × {trace.d_model}")
+    return _panel(key, Group(*parts), view, subtitle=sub, n=n)
+
+
+def _residual_panel(x: np.ndarray, sub: np.ndarray, total: np.ndarray, f: str, n: str, tokens, focus: int,
+                    view: View) -> Panel:
+    """x, f(x) and their sum x + f(x), one under the other."""
+    names = ["x", f"{f}(x)", f"x+{f}(x)"]
+    wide = max(cell_len(n) for n in names)
+    x_t, sub_t, total_t = (n + " " * (wide - cell_len(n)) for n in names)  # one label column width: aligned
+    parts: list[RenderableType] = [_note("blk_residual", view)]
+    parts += _matrix(x, tokens, view, x_t, focus, note=False)
+    parts += [Text("+", style="bold"), *_matrix(sub, tokens, view, sub_t, focus, note=False)]
+    parts += [Text("=", style="bold"), *_matrix(total, tokens, view, total_t, focus)]
+    return _panel("blk_residual", Group(*parts), view, subtitle=f"T × d_model = {x.shape[0]} × {x.shape[1]}",
+                  n=n, f=f)
+
+
+def _norm_panel(norm: NormTrace, n: str, tokens, focus: int, view: View) -> Panel:
+    """Per-token mean and variance before (and ~0, ~1 after), γ and β, and the normalised matrix."""
+    stats = np.stack([norm.mean, norm.var, norm.mean_after, norm.var_after], axis=1)  # (T, 4)
+    cols = word("ln_cols", view.lang).split("|")
+    table, cut = matrix_table(stats, _indexed("", tokens), cols, view, corner="LayerNorm", focus=focus)
+    plain = np.all(norm.gamma == 1) and np.all(norm.beta == 0)
+    f = focus
+    line = word("ln_focus", view.lang).format(
+        label=tokens[f].label, mean=view.num(norm.mean[f]), var=view.num(norm.var[f]), eps=f"{norm.eps:g}",
+        mean2=view.num(norm.mean_after[f]), var2=view.num(norm.var_after[f]))
+    parts: list[RenderableType] = [_note("blk_norm", view), table, *([cut] if cut else []),
+                                   Text(line, style="bold"),
+                                   Text(word("gamma_beta" if plain else "gamma_beta_set", view.lang), style="dim")]
+    if not plain:
+        gb = np.stack([norm.gamma, norm.beta])  # (2, d_model)
+        gb_table, gb_cut = matrix_table(gb, ["γ", "β"], _dims("d", gb.shape[1]), view)
+        parts += [gb_table, *([gb_cut] if gb_cut else [])]
+    parts += _matrix(norm.output, tokens, view, "LN(x)", focus)
+    return _panel("blk_norm", Group(*parts), view, n=n)
+
+
+def _activation_line(ffn, tokens, focus: int, view: View) -> list[Text]:
+    """The focus token's first hidden units before → after the activation."""
+    h, a = ffn.hidden[focus], ffn.activated[focus]
+    label = tokens[focus].label
+    if ffn.activation == "relu":
+        head = word("relu_focus", view.lang).format(label=label, n=int(np.sum(a == 0)), f=len(h))
+    else:
+        head = word("gelu_focus", view.lang).format(label=label)
+    pairs = ", ".join(f"{view.num(x)} → {view.num(y)}" for x, y in zip(h[:PREVIEW_DIMS], a[:PREVIEW_DIMS]))
+    more = ", …" if len(h) > PREVIEW_DIMS else ""
+    return [Text(head, style="bold"), Text(f"  {pairs}{more}")]
+
+
+def _ffn_panel(ffn, n: str, tokens, focus: int, view: View) -> Panel:
+    """x·W₁ + b₁ (T × d_ff), act(…) (T × d_ff), ·W₂ + b₂ (T × d_model)."""
+    t, d = ffn.input.shape
+    f = ffn.hidden.shape[1]
+    act = ACT_NAMES.get(ffn.activation, ffn.activation)
+    shapes = word("ffn_shapes", view.lang).format(t=t, d=d, f=f, act=act)
+    parts: list[RenderableType] = [_note("blk_ffn", view), Text(shapes, style="dim")]
+    parts += _matrix(ffn.hidden, tokens, view, "x·W₁ + b₁", focus, prefix="h", note=False)
+    parts += [ARROW, *_matrix(ffn.activated, tokens, view, f"{act}(…)", focus, prefix="h")]
+    parts += _activation_line(ffn, tokens, focus, view)
+    parts += [ARROW, *_matrix(ffn.output, tokens, view, "·W₂ + b₂", focus)]
+    return _panel("blk_ffn", Group(*parts), view, subtitle=f"d_model → d_ff → d_model = {d} → {f} → {d}", n=n)
+
+
+def block_view(block_trace: EncoderBlockTrace | DecoderBlockTrace, *, focus: int = 0, view: View) -> Group:
+    """One transformer block, stage by stage, panels joined by ↓ (seed 001, "어텐션, 그 이후"):
+
+    encoder: ① multi-head self-attention → ② residual x + Attn(x) → ② LayerNorm → ③ FFN → ④ residual
+    x + FFN(x) → ④ LayerNorm; decoder: ① masked self-attention → ② residual, LayerNorm → ③ cross-attention
+    over the encoder's output → ④ residual, LayerNorm → ⑤ FFN → ⑥ residual, LayerNorm."""
+    bt = block_trace
+    decoder = bt.kind == "decoder"
+    first = bt.self_attention if decoder else bt.attention
+    tokens = first.query_tokens
+    p = bt.params
+    dims = word("block_dims", view.lang).format(d=p.d_model, f=p.d_ff, h=first.n_heads,
+                                                act=ACT_NAMES.get(p.activation, p.activation),
+                                                eps=f"{p.eps:g}")
+    head: list[RenderableType] = [Text(word(f"block_steps_{bt.kind}", view.lang)), Text(dims, style="dim")]
+    if decoder:
+        head.append(Text(word("decoder_tokens", view.lang), style="dim"))
+    parts: list[RenderableType] = [_panel(f"block_{bt.kind}", Group(*head), view), ARROW]
+    if not decoder:
+        parts += [_attention_panel(first, "blk_attn", "①", focus, view), ARROW,
+                  _residual_panel(first.x, first.output, bt.residual1, "Attn", "②", tokens, focus, view), ARROW,
+                  _norm_panel(bt.norm1, "②", tokens, focus, view), ARROW,
+                  _ffn_panel(bt.ffn, "③", tokens, focus, view), ARROW,
+                  _residual_panel(bt.norm1.output, bt.ffn.output, bt.residual2, "FFN", "④", tokens, focus, view),
+                  ARROW, _norm_panel(bt.norm2, "④", tokens, focus, view)]
+    else:
+        cross = bt.cross_attention
+        parts += [_attention_panel(first, "blk_masked", "①", focus, view), ARROW,
+                  _residual_panel(first.x, first.output, bt.residual1, "Attn", "②", tokens, focus, view), ARROW,
+                  _norm_panel(bt.norm1, "②", tokens, focus, view), ARROW,
+                  _attention_panel(cross, "blk_cross", "③", focus, view), ARROW,
+                  _residual_panel(bt.norm1.output, cross.output, bt.residual2, "Cross", "④", tokens, focus, view),
+                  ARROW, _norm_panel(bt.norm2, "④", tokens, focus, view), ARROW,
+                  _ffn_panel(bt.ffn, "⑤", tokens, focus, view), ARROW,
+                  _residual_panel(bt.norm2.output, bt.ffn.output, bt.residual3, "FFN", "⑥", tokens, focus, view),
+                  ARROW, _norm_panel(bt.norm3, "⑥", tokens, focus, view)]
+    t, d = bt.output.shape
+    parts += [ARROW, _panel("blk_output", _note(f"blk_output_{bt.kind}", view), view,
+                            subtitle=f"T × d_model = {t} × {d}")]
+    return Group(*parts)
+
+
+# --- the flow ----------------------------------------------------------------------------------
+
+def _vector(vec: np.ndarray, view: View) -> str:
+    """[0.12, −0.50, 0.33, 1.02, …]: the first numbers of a vector."""
+    shown = ", ".join(view.num(v) for v in vec[:PREVIEW_DIMS])
+    return f"[{shown}{', …' if len(vec) > PREVIEW_DIMS else ''}]"
+
+
+def _token_vectors(tokens, mat: np.ndarray, view: View) -> list[Text]:
+    """"고양이" → [0.12, −0.50, …], one line per token, cut to fit."""
+    width = max(cell_len(f'"{short(t.label)}"') for t in tokens)
+    return _lines([Text(f'"{short(t.label)}"' + " " * (width - cell_len(f'"{short(t.label)}"')) + " → "
+                        + _vector(row, view)) for t, row in zip(tokens, mat)], view)
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return str(tuple(shape))
+
+
+def _arrow_lines(shapes, names: dict[str, str], lead: str, room: int, view: View, style: str = "") -> list[Text]:
+    """"(5,) ids → (5, 8) embeddings → …" packed into lines of at most `room` cells, broken only at
+    arrows (a continuation line starts with →), so no shape is split."""
+    parts = [shape_text((s,), names) for s in shapes]
+    lines, line = [], lead + parts[0]
+    for part in parts[1:]:
+        if view.full or cell_len(line + " → " + part) <= room:
+            line += " → " + part
+        else:
+            lines.append(line)
+            line = "  → " + part
+    lines.append(line)
+    return [Text(t, style=style) for t in lines]
+
+
+def _pct(p: float, view: View) -> str:
+    """A probability as a percentage: 4.6%."""
+    return f"{100 * p:.{max(1, view.precision - 1)}f}%"
+
+
+def _shape_names(lang: str) -> dict[str, str]:
+    en = {"ids": "ids", "embeddings": "embeddings", "x": "+ positions", "encoder": "encoder {n}",
+          "memory": "memory (K/V)", "bos": "decoder ids", "decoder": "decoder {n}", "last": "last token",
+          "logits": "logits", "probs": "softmax", "token": "next id"}
+    ko = {"ids": "ids", "embeddings": "임베딩", "x": "+ 위치", "encoder": "인코더 {n}", "memory": "memory (K/V)",
+          "bos": "디코더 ids", "decoder": "디코더 {n}", "last": "마지막 토큰", "logits": "로짓", "probs": "softmax",
+          "token": "다음 id"}
+    return ko if lang == "ko" else en
+
+
+def _top_table(step: FlowStep, view: View) -> Table:
+    """The step's most probable tokens: rank, token, id, logit, p, and which one was picked."""
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), show_edge=False)
+    for k, name in enumerate(word("rank_cols", view.lang).split("|")):
+        table.add_column(name, justify="left" if k in (0, 1) else "right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    picked = step.sampling.choice
+    for rank, top in enumerate(step.top):
+        mark = word("picked", view.lang) if top.index == picked else ""
+        table.add_row(str(rank + 1), short(top.label, LABEL_MAX + 4), str(top.id), view.num(top.logit),
+                      _pct(top.prob, view), mark, style="bold" if mark else "")
+    return table
+
+
+def _step_lines(step: FlowStep, flow_trace: FlowTrace, view: View) -> list[RenderableType]:
+    """Step s · decoder input: <BOS> 고양이 …, the top tokens, the pick and its pool."""
+    toks = " ".join(short(t.label) for t in step.tokens)
+    out: list[RenderableType] = [Text(word("step_input", view.lang).format(s=step.number, tokens=toks),
+                                      style="bold"), _top_table(step, view)]
+    s = step.sampling
+    pick = Text(word("picked_line", view.lang).format(label=step.token.label, id=step.token.id,
+                                                       p=_pct(step.prob, view)), style="bold")
+    if s.method != "greedy":
+        mass = float(s.probs[s.candidates].sum())
+        pick.append("  · " + word("pool", view.lang).format(n=len(s.candidates), mass=_pct(mass, view)),
+                    style="dim")
+    out += [pick, Text("")]
+    return out
+
+
+def flow_view(flow_trace: FlowTrace, *, view: View) -> Group:
+    """Seed 001's encoder–decoder diagram as panels: input → tokenizer → [Transformer: embeddings →
+    positions → encoder blocks × N → encoder output (K/V) → decoder input <BOS> → decoder blocks × N →
+    logits → softmax] → sampling (each step's top tokens and pick) → detokenizing, then the shapes at every
+    arrow. It says plainly that the model is untrained, so the text is nonsense."""
+    ft = flow_trace
+    inner = _inner(view)
+    lang = view.lang
+    first = ft.steps[0]
+    warn = Text(caption("untrained", lang), style="bold yellow")
+    parts: list[RenderableType] = [warn, Text("")]
+    parts += [_panel("flow_input", Text(f'"{_printable(ft.source, view)}"'), view), ARROW]
+    pieces = Text(", ".join(f'"{t.label}"' for t in ft.source_tokens))
+    ids = Text("→ [" + ", ".join(str(t.id) for t in ft.source_tokens) + "]")
+    parts += [_panel("flow_tokenizer", Group(pieces, ids), view, subtitle=f"{_shape((len(ft.source_tokens),))} ids"),
+              ARROW]
+
+    s_len, d = ft.x.shape
+    enc_layers = [Text(word("layer_shape", lang).format(i=i + 1, a=_shape(b.x.shape), b=_shape(b.output.shape)),
+                       style="dim") for i, b in enumerate(ft.encoder)]
+    last_dec = first.decoder
+    dec_layers = [Text(word("layer_shape", lang).format(i=i + 1, a=_shape(b.x.shape), b=_shape(b.output.shape)),
+                       style="dim") for i, b in enumerate(last_dec)]
+    final = ft.steps[-1]
+    cross = final.decoder[-1].cross_attention
+    grid, grid_cut = _compact_grid(cross, 0, len(cross.query_tokens) - 1, inner)
+    quoted = [f'"{short(t.label)}"' for t in first.top]
+    lw = max(cell_len(q) for q in quoted)
+    logit_lines = [Text(q + " " * (lw - cell_len(q)) + f" → {view.num(t.logit)}") for q, t in zip(quoted, first.top)]
+    uniform = word("uniform", lang).format(p=_pct(1 / ft.vocab, view))
+    prob_lines = [Text(q + " " * (lw - cell_len(q)) + f" → {_pct(t.prob, view)}") for q, t in zip(quoted, first.top)]
+    vocab = word("vocab", lang).format(v=ft.vocab, total=f"{ft.tokenizer_vocab:,}")
+    body: list[RenderableType] = [
+        _panel("flow_embeddings", Group(_note("flow_embeddings", inner),
+                                        *_token_vectors(ft.source_tokens, ft.embeddings, inner)), inner,
+               subtitle=f"{_shape(ft.embeddings.shape)} E"), ARROW,
+        _panel("flow_positions", Group(_note("flow_positions", inner),
+                                       *_token_vectors(ft.source_tokens, ft.x, inner)), inner,
+               subtitle=f"{_shape(ft.x.shape)} E + P"), ARROW,
+        _panel("flow_encoders", Group(_note("flow_encoders", inner), Text(""),
+                                      Text(word("block_steps_encoder", lang)), Text(""), *enc_layers), inner,
+               n=ft.n_layers), ARROW,
+        Text("      " + caption("flow_memory", lang).format(shape=_shape(ft.memory.shape)), style="bold"), ARROW,
+        _panel("flow_decoder_input", Group(_note("flow_decoder_input", inner),
+                                           *_token_vectors(first.tokens, first.decoder[0].x, inner)), inner,
+               subtitle=f"{_shape((len(first.tokens),))} ids → {_shape(first.decoder[0].x.shape)} E + P"), ARROW,
+        _panel("flow_decoders", Group(_note("flow_decoders", inner), Text(""),
+                                      Text(word("block_steps_decoder", lang)), Text(""), *dec_layers, Text(""),
+                                      Text(word("cross_last", lang).format(s=final.number, n=len(final.decoder)),
+                                           style="bold"), grid, *([grid_cut] if grid_cut else [])), inner,
+               n=ft.n_layers), ARROW,
+        _panel("flow_logits", Group(_note("flow_logits", inner), Text(vocab, style="dim"), *logit_lines), inner,
+               subtitle=f"{_shape(first.hidden.shape)} · {_shape(ft.w_out.shape)} → {_shape((ft.vocab,))}"), ARROW,
+        _panel("flow_softmax", Group(_note("flow_softmax", inner), *prob_lines, Text(uniform, style="dim")), inner,
+               subtitle=f"{_shape((ft.vocab,))}, Σ = 1"),
+    ]
+    parts += [_panel("flow_transformer", Group(*body), view), ARROW]
+
+    method = word(f"sampler_{ft.sample}", lang).format(k=ft.k, p=ft.p)
+    sampling: list[RenderableType] = [Text(method, style="bold"),
+                                      Text(word("temperature", lang).format(t=f"{ft.temperature:g}", seed=ft.seed),
+                                           style="dim"), Text("")]
+    steps = list(ft.steps)
+    if not view.full and len(steps) > FLOW_STEPS_SHOWN:
+        hidden = (steps[FLOW_STEPS_SHOWN - 1].number, steps[-2].number)
+        for step in steps[: FLOW_STEPS_SHOWN - 1]:
+            sampling += _step_lines(step, ft, view)
+        sampling += [Text("⋮"), Text(word("steps_cut", lang).format(a=hidden[0], b=hidden[1]), style="italic yellow"),
+                     Text("")]
+        sampling += _step_lines(steps[-1], ft, view)
+    else:
+        for step in steps:
+            sampling += _step_lines(step, ft, view)
+    parts += [_panel("flow_sampling", Group(*sampling[:-1]), view), ARROW]
+
+    picked = ", ".join(f'"{s.token.label}"' for s in ft.steps)
+    detok = [_note("flow_detokenize", view), Text(f'{picked} → "{_printable(ft.output_text, view)}"', style="bold"),
+             warn]
+    parts += [_panel("flow_detokenize", Group(*detok), view), Text("")]
+
+    names = _shape_names(lang)
+    room = min(view.width, PANEL_WIDTH) - PANEL_CHROME
+    shape_lines: list[Text] = _arrow_lines(ft.shapes, names, "", room, view)
+    later = ft.steps[1:] if view.full else ft.steps[-1:] if len(ft.steps) > 1 else ()
+    if not view.full and len(ft.steps) > 2:
+        shape_lines.append(Text(word("shapes_same", lang).format(a=2, b=ft.steps[-2].number), style="dim"))
+    for step in later:
+        shape_lines += _arrow_lines(step.shapes, names, f"{word('step_n', lang).format(s=step.number)}: ", room,
+                                    view)
+    parts.append(_panel("flow_shapes", Group(*shape_lines), view))
+    return Group(*parts)

@@ -1,0 +1,167 @@
+"""Real pretrained checkpoints run in numpy: any layer and head of a BERT-family encoder or GPT-2, as a Trace.
+
+    load_model(spec) -> Model                                   a directory, `minilm`, or a repo id in the HF cache
+    encode(model, text, *, pad_to=None) -> tuple[Token, ...]    the model's tokens, labelled from the text
+    model_trace(model, text, layer, *, causal=None, pad_to=None) -> Trace          one layer, every head
+    model_traces(model, text, *, layers=None, causal=None, pad_to=None) -> list[Trace]   many layers, one pass
+    hidden_states(model, text, *, causal=None, pad_to=None) -> list[np.ndarray]    every layer's hidden states
+
+Layers count from 0. Only the layers up to the one asked for are computed, and only their tensors are read
+from the memory-mapped model.safetensors. Nothing here imports torch or transformers.
+
+What a model Trace holds for layer L (T tokens, including [CLS]/[SEP], special=True):
+    x            (T, d_model)  what Q, K, V are projected from: layer L's input (BERT), ln_1 of it (GPT-2)
+    embeddings   (T, d_model)  layer 0: the token embedding rows (BERT: word + token type 0); later layers: x
+    positions    (T, d_model)  layer 0: the position embedding rows; later layers: zeros
+                               (so x = LayerNorm(E + P) for BERT and ln_1(E + P) for GPT-2 at layer 0)
+    heads[i]     q, k, v with their biases, scores, scaled, mask, masked, weights, output
+    mask         (T, S) bool, True = may attend: causal for GPT-2, [PAD] keys hidden with pad_to; None when
+                 nothing is hidden (an encoder on an unpadded text)
+    concat       (T, h·d_v)
+    output       (T, d_model)  concat W_O + b_O: the attention output dense layer, before residual and LayerNorm
+    model        {"name", "architecture", "layer", "n_layers"};  weights_source: the checkpoint directory
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from .. import attention
+from ..errors import InputError
+from ..tokens import Token, clean_text
+from ..trace import Trace, check_length
+from .bert import Bert
+from .gpt2 import GPT2
+from .loader import (
+    LayerAttention,
+    Model,
+    ModelError,
+    TensorFile,
+    check_files,
+    load_model_tokenizer,
+    read_config,
+    resolve,
+)
+
+FAMILIES = {"bert": Bert, "roberta": Bert, "distilbert": Bert, "gpt2": GPT2}
+SUPPORTED = tuple(FAMILIES)
+PAD = "[PAD]"
+
+__all__ = ["SUPPORTED", "Model", "ModelError", "encode", "hidden_states", "load_model", "model_trace",
+           "model_traces"]
+
+
+def load_model(spec: str | os.PathLike) -> Model:
+    """Open a checkpoint: `minilm`, a directory with config.json, model.safetensors and tokenizer.json, or a
+    Hugging Face repo id (`org/name[@revision]`) already in the local cache. Reads the config, the safetensors
+    header (memory-mapping the file) and the tokenizer; checks every tensor's name and shape; reads no weights."""
+    folder, name = resolve(spec)
+    check_files(folder)
+    config = read_config(folder)
+    model_type = config.get("model_type")
+    if model_type not in FAMILIES:
+        what = "has no model_type" if model_type is None else f"has model_type {model_type!r}"
+        raise ModelError(f"{folder / 'config.json'} {what}; attnviz runs {', '.join(SUPPORTED)}: "
+                         "give a checkpoint of one of those")
+    tensors = TensorFile(folder / "model.safetensors")
+    arch = FAMILIES[model_type].from_config(config, tensors, folder)
+    tokenizer, hf = load_model_tokenizer(folder)
+    return Model(name, folder, config, arch, tokenizer, tensors, hf.id_to_token(arch.pad_id) or PAD)
+
+
+def encode(model: Model, text: str, *, pad_to: int | None = None) -> tuple[Token, ...]:
+    """The model's tokens for `text` (special tokens included, special=True), then [PAD] up to `pad_to`."""
+    return _tokens(model, clean_text(text), pad_to)[0]
+
+
+def _tokens(model: Model, text: str, pad_to: int | None) -> tuple[tuple[Token, ...], int]:
+    """(tokens, how many of them are the text's, before any [PAD])."""
+    tokens = model.tokenizer.encode(text)
+    n_real = len(tokens)
+    if not tokens:
+        raise InputError(f"{model.name}'s tokenizer found no tokens in the text: give words to attend to")
+    if pad_to is not None:
+        if pad_to < n_real:
+            raise InputError(f"--pad-to {pad_to} is shorter than the text's {n_real} tokens: give at least {n_real}")
+        end = tokens[-1].end
+        tokens += tuple(Token(PAD, model.pad_piece, model.arch.pad_id, end, end, special=True)
+                        for _ in range(pad_to - n_real))
+    check_length(tokens)
+    if len(tokens) > model.arch.position_limit:
+        raise InputError(f"the text has {len(tokens)} tokens; {model.name} reads at most "
+                         f"{model.arch.position_limit}: give a shorter text")
+    return tokens, n_real
+
+
+def _prepare(model: Model, text: str, causal: bool | None, pad_to: int | None
+             ) -> tuple[str, tuple[Token, ...], np.ndarray, np.ndarray | None, bool]:
+    """(clean text, tokens, ids (T,), mask (T, S) or None, causal).
+
+    mask: causal (key j ≤ query i) when causal, and/or padding (every query sees the text's keys only, as in
+    transformers: a [PAD] query still attends to the real keys); None when nothing is hidden."""
+    text = clean_text(text)
+    tokens, n_real = _tokens(model, text, pad_to)
+    ids = np.array([tk.id for tk in tokens], dtype=np.int64)  # (T,)
+    if int(ids.max()) >= model.arch.vocab:
+        raise ModelError(f"{model.path / 'tokenizer.json'} gave token id {int(ids.max())} but the embedding table "
+                         f"has {model.arch.vocab} rows: the tokenizer does not belong to this model")
+    causal = model.causal if causal is None else bool(causal)
+    t = len(tokens)
+    mask = attention.causal_mask(t) if causal else None  # (T, T)
+    if n_real < t:
+        padding = attention.padding_mask(np.arange(t) < n_real, t)  # (T, T)
+        mask = padding if mask is None else mask & padding
+    return text, tokens, ids, mask, causal
+
+
+def _check_layer(model: Model, layer: int) -> int:
+    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < model.n_layers:
+        raise InputError(f"layer {layer} does not exist: {model.name} has layers 0–{model.n_layers - 1}")
+    return int(layer)
+
+
+def _trace(model: Model, text: str, tokens: tuple[Token, ...], causal: bool, i: int, la: LayerAttention) -> Trace:
+    d_k = model.d_model // model.n_heads
+    info = {"name": model.name, "architecture": model.architecture, "layer": i, "n_layers": model.n_layers}
+    return Trace("self", tokens, tokens, la.embeddings, la.positions, la.x, None, la.heads, la.concat, la.output,
+                 model.d_model, d_k, d_k, None, causal, str(model.path), text, info)
+
+
+def model_trace(model: Model, text: str, layer: int, *, causal: bool | None = None,
+                pad_to: int | None = None) -> Trace:
+    """Layer `layer`'s self-attention for `text`, every head and stage, after the real layers before it.
+
+    Runs layers 0 … layer−1 and the attention of `layer`, nothing after. causal=None uses the model's own
+    masking (GPT-2 causal, encoders not); True/False overrides it in every layer run (a what-if: the numbers
+    are then no longer the model's). pad_to appends [PAD] tokens whose keys every query ignores.
+    """
+    layer = _check_layer(model, layer)
+    text, tokens, ids, mask, causal = _prepare(model, text, causal, pad_to)
+    run = model.arch.forward(model.tensors, ids, mask, layer, finish=False, keep={layer})
+    return _trace(model, text, tokens, causal, layer, run.layers[layer])
+
+
+def model_traces(model: Model, text: str, *, layers: list[int] | None = None, causal: bool | None = None,
+                 pad_to: int | None = None) -> list[Trace]:
+    """The traces of `layers` (default: every layer), in order, from one forward pass (for a layers × heads grid).
+
+    Keeps every T × S stage of every kept head in memory: about 5 · layers · heads · T² floats.
+    """
+    wanted = sorted({_check_layer(model, i) for i in (range(model.n_layers) if layers is None else layers)})
+    if not wanted:
+        raise InputError("no layers asked for: give at least one")
+    text, tokens, ids, mask, causal = _prepare(model, text, causal, pad_to)
+    run = model.arch.forward(model.tensors, ids, mask, wanted[-1], finish=False, keep=set(wanted))
+    return [_trace(model, text, tokens, causal, i, run.layers[i]) for i in wanted]
+
+
+def hidden_states(model: Model, text: str, *, causal: bool | None = None,
+                  pad_to: int | None = None) -> list[np.ndarray]:
+    """n_layers + 1 arrays (T, d_model), float32, like transformers' output_hidden_states: [0] is the embedding
+    output (BERT: after its LayerNorm; GPT-2: E + P), [i] the output of layer i − 1, and for GPT-2 the last
+    one after the final ln_f."""
+    _, _, ids, mask, _ = _prepare(model, text, causal, pad_to)
+    return model.arch.forward(model.tensors, ids, mask, model.n_layers - 1, finish=True, keep=set()).hidden
+

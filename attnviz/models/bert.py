@@ -1,0 +1,184 @@
+"""BERT-style encoders in numpy: BERT (and MiniLM, which is a BERT), RoBERTa and DistilBERT.
+
+Post-LayerNorm blocks, float32 like the checkpoints (LayerNorm statistics and softmax in float64):
+
+    E  = word_embeddings[ids] + token_type_embeddings[0]            (T, d_model)  (DistilBERT: no token types)
+    P  = position_embeddings[positions]                             (T, d_model)  0, 1, … (RoBERTa: pad_id + 1, …)
+    h₀ = LayerNorm(E + P)
+    layer i:  x = hᵢ;  Q, K, V = x W_Q + b_Q, x W_K + b_K, x W_V + b_V  → heads → attention (padding mask)
+              a    = LayerNorm(x + concat W_O + b_O)
+              hᵢ₊₁ = LayerNorm(a + act(a W_1 + b_1) W_2 + b_2)
+
+torch's nn.Linear stores W as (out, in), so `x @ W.T` (a transposed view of the memory map, no copy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .loader import (
+    Forward,
+    LayerAttention,
+    ModelError,
+    TensorFile,
+    activation,
+    check_tensors,
+    config_int,
+    layer_norm,
+    matmul,
+    self_attention,
+)
+
+MODEL_TYPES = ("bert", "roberta", "distilbert")
+
+#: role → tensor name (without the ".weight"/".bias" suffix); {i} is the layer.
+_BERT = {
+    "word": "embeddings.word_embeddings", "position": "embeddings.position_embeddings",
+    "type": "embeddings.token_type_embeddings", "ln_emb": "embeddings.LayerNorm",
+    "q": "encoder.layer.{i}.attention.self.query", "k": "encoder.layer.{i}.attention.self.key",
+    "v": "encoder.layer.{i}.attention.self.value", "o": "encoder.layer.{i}.attention.output.dense",
+    "ln_attn": "encoder.layer.{i}.attention.output.LayerNorm", "ff_in": "encoder.layer.{i}.intermediate.dense",
+    "ff_out": "encoder.layer.{i}.output.dense", "ln_out": "encoder.layer.{i}.output.LayerNorm",
+}
+_DISTILBERT = {
+    "word": "embeddings.word_embeddings", "position": "embeddings.position_embeddings", "type": None,
+    "ln_emb": "embeddings.LayerNorm",
+    "q": "transformer.layer.{i}.attention.q_lin", "k": "transformer.layer.{i}.attention.k_lin",
+    "v": "transformer.layer.{i}.attention.v_lin", "o": "transformer.layer.{i}.attention.out_lin",
+    "ln_attn": "transformer.layer.{i}.sa_layer_norm", "ff_in": "transformer.layer.{i}.ffn.lin1",
+    "ff_out": "transformer.layer.{i}.ffn.lin2", "ln_out": "transformer.layer.{i}.output_layer_norm",
+}
+_PREFIXES = ("", "bert.", "roberta.", "distilbert.", "model.")
+_LAYER_NORMS = ("ln_emb", "ln_attn", "ln_out")
+
+
+@dataclass(frozen=True, eq=False)
+class Bert:
+    """A BERT-family encoder as config.json describes it, checked against the tensors of model.safetensors."""
+
+    model_type: str
+    n_layers: int
+    n_heads: int
+    d_model: int
+    d_ff: int
+    vocab: int
+    max_positions: int
+    eps: float
+    act: Any  # np.ndarray -> np.ndarray
+    pad_id: int
+    names: dict  # role -> name template, with the file's prefix
+    ln_suffix: tuple[str, str]  # ("weight", "bias"), or ("gamma", "beta") in old conversions
+    causal = False
+
+    @classmethod
+    def from_config(cls, config: dict, tensors: TensorFile, folder: Path) -> Bert:
+        model_type = config["model_type"]
+        if model_type == "distilbert":
+            d_model = config_int(config, folder, "dim", "hidden_size")
+            n_heads = config_int(config, folder, "n_heads", "num_attention_heads")
+            n_layers = config_int(config, folder, "n_layers", "num_hidden_layers")
+            d_ff = config_int(config, folder, "hidden_dim", "intermediate_size")
+            act_name, eps, table = config.get("activation", "gelu"), 1e-12, _DISTILBERT
+        else:
+            d_model = config_int(config, folder, "hidden_size")
+            n_heads = config_int(config, folder, "num_attention_heads")
+            n_layers = config_int(config, folder, "num_hidden_layers")
+            d_ff = config_int(config, folder, "intermediate_size")
+            act_name, eps, table = config.get("hidden_act", "gelu"), float(config.get("layer_norm_eps", 1e-12)), _BERT
+            kind = config.get("position_embedding_type", "absolute")
+            if kind != "absolute":
+                raise ModelError(f"{folder / 'config.json'}: position_embedding_type {kind!r} is not supported; "
+                                 "attnviz runs BERT-style models with absolute positions")
+        if d_model % n_heads:
+            raise ModelError(f"{folder / 'config.json'}: hidden size {d_model} is not a multiple of "
+                             f"{n_heads} heads")
+        act = activation(act_name, folder / "config.json")
+        pad_id = config.get("pad_token_id")
+        pad_id = (1 if model_type == "roberta" else 0) if not isinstance(pad_id, int) else pad_id
+        word = table["word"] + ".weight"
+        prefix = next((p for p in _PREFIXES if p + word in tensors), "")
+        names = {role: None if name is None else prefix + name for role, name in table.items()}
+        ln_probe = names["ln_emb"]
+        ln_suffix = ("gamma", "beta") if (ln_probe + ".gamma" in tensors and ln_probe + ".weight" not in tensors) \
+            else ("weight", "bias")
+        vocab = (tensors.shape(prefix + word) or (config_int(config, folder, "vocab_size"),))[0]
+        max_positions = config_int(config, folder, "max_position_embeddings", default=512)
+        bert = cls(model_type, n_layers, n_heads, d_model, d_ff, vocab, max_positions, eps, act, pad_id, names,
+                   ln_suffix)
+        check_tensors(tensors, bert.expected(config, folder), folder / "config.json")
+        return bert
+
+    def name(self, role: str, layer: int | None = None, part: str = "weight") -> str:
+        if role in _LAYER_NORMS:
+            part = self.ln_suffix[0] if part == "weight" else self.ln_suffix[1]
+        base = self.names[role] if layer is None else self.names[role].format(i=layer)
+        return f"{base}.{part}"
+
+    def expected(self, config: dict, folder: Path) -> dict[str, tuple[int, ...]]:
+        """Every tensor name the forward pass reads, with the shape config.json implies."""
+        d, f = self.d_model, self.d_ff
+        out = {self.name("word"): (config_int(config, folder, "vocab_size", default=self.vocab), d),
+               self.name("position"): (self.max_positions, d),
+               self.name("ln_emb"): (d,), self.name("ln_emb", part="bias"): (d,)}
+        if self.names["type"] is not None:
+            out[self.name("type")] = (config_int(config, folder, "type_vocab_size", default=2), d)
+        for i in range(self.n_layers):
+            for role, (w, b) in {"q": ((d, d), (d,)), "k": ((d, d), (d,)), "v": ((d, d), (d,)),
+                                 "o": ((d, d), (d,)), "ff_in": ((f, d), (f,)), "ff_out": ((d, f), (d,)),
+                                 "ln_attn": ((d,), (d,)), "ln_out": ((d,), (d,))}.items():
+                out[self.name(role, i)] = w
+                out[self.name(role, i, "bias")] = b
+        return out
+
+    @property
+    def position_limit(self) -> int:
+        """The most tokens one text may have (RoBERTa's positions start after pad_id)."""
+        return self.max_positions - (self.pad_id + 1 if self.model_type == "roberta" else 0)
+
+    def position_ids(self, ids: np.ndarray) -> np.ndarray:
+        if self.model_type == "roberta":  # like transformers: pad tokens sit at pad_id, the rest count on from it
+            real = ids != self.pad_id
+            return np.cumsum(real) * real + self.pad_id
+        return np.arange(len(ids))
+
+    def forward(self, tensors: TensorFile, ids: np.ndarray, mask: np.ndarray | None, last: int, finish: bool,
+                keep: set[int] | None = None) -> Forward:
+        """Layers 0 … `last`; the last one only up to its attention output unless `finish`.
+
+        ids (T,), mask (T, S) bool or None. Keeps the LayerAttention of the layers in `keep` (None: all).
+        """
+        t = len(ids)
+        e = tensors.rows(self.name("word"), ids)  # (T, d_model)
+        if self.names["type"] is not None:
+            e = e + tensors.rows(self.name("type"), [0])  # (T, d_model): token type 0 for every token
+        p = tensors.rows(self.name("position"), self.position_ids(ids))  # (T, d_model)
+        h = layer_norm(e + p, tensors.read(self.name("ln_emb")), tensors.read(self.name("ln_emb", part="bias")),
+                       self.eps)  # (T, d_model)
+        run = Forward([h], {})
+
+        def dense(x: np.ndarray, role: str, i: int) -> np.ndarray:  # nn.Linear: x Wᵀ + b
+            return matmul(x, tensors.read(self.name(role, i)).T) + tensors.read(self.name(role, i, "bias"))
+
+        def norm(x: np.ndarray, role: str, i: int) -> np.ndarray:
+            return layer_norm(x, tensors.read(self.name(role, i)), tensors.read(self.name(role, i, "bias")),
+                              self.eps)
+
+        for i in range(last + 1):
+            x = h  # (T, d_model)
+            first = i == 0
+            layer: LayerAttention = self_attention(
+                x, dense(x, "q", i), dense(x, "k", i), dense(x, "v", i),  # each (T, h·d_k)
+                tensors.read(self.name("o", i)).T, tensors.read(self.name("o", i, "bias")), self.n_heads, mask,
+                e if first else x, p if first else np.zeros((t, self.d_model), np.float32))
+            if keep is None or i in keep:
+                run.layers[i] = layer
+            if i == last and not finish:
+                break
+            a = norm(layer.output.astype(np.float32) + x, "ln_attn", i)  # (T, d_model)
+            h = norm(dense(self.act(dense(a, "ff_in", i)), "ff_out", i) + a, "ln_out", i)  # (T, d_model)
+            run.hidden.append(h)
+        return run

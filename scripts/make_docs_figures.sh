@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Regenerate the README's figures in docs/ with the installed attnviz (run from the repository root).
+set -euo pipefail
+mkdir -p docs
+s="고양이는 침대에서 잔다"
+attnviz explain "$s" --png docs/pipeline.png > /dev/null
+attnviz explain "$s" --png docs/pipeline-dark-ko.png --theme dark --lang ko > /dev/null
+tmp=$(mktemp -d) && attnviz explain "$s" --out-dir "$tmp" > /dev/null && cp "$tmp/07-softmax.png" docs/
+attnviz mask "$s" --causal --pad-to 7 --png docs/mask.png > /dev/null
+attnviz heads "$s" --heads 4 --d-model 16 --png docs/heads.png > /dev/null
+attnviz cross "$s" --image samples/cat_on_bed.png --query 2 --png docs/cross-image.png > /dev/null
+attnviz scale --png docs/scale.png > /dev/null
+attnviz softmax 10.5 2.3 6.1 4.4 9.7 --png docs/softmax.png > /dev/null
+attnviz heads "The cat sat on the mat" --model minilm --layer all --query cat --png docs/minilm-grid.png > /dev/null 2>&1 || echo "(minilm not installed: docs/minilm-grid.png kept)"
+echo "docs/ figures written"
