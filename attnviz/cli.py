@@ -580,6 +580,138 @@ def softmax(
             figure=lambda fig, style: fig.softmax_figure(steps, **style))
 
 
+class Activation(str, Enum):
+    gelu = "gelu"
+    relu = "relu"
+
+
+class Sample(str, Enum):
+    greedy = "greedy"
+    top_k = "top-k"
+    top_p = "top-p"
+
+
+DFF = Annotated[int | None, typer.Option("--d-ff", min=1, max=16384,
+                                         help="Width of the feed-forward layer [default: 4 × d_model].",
+                                         show_default=False)]
+ActivationOpt = Annotated[Activation, typer.Option(help="The feed-forward network's activation.")]
+
+
+@app.command()
+def block(
+    text: Annotated[str | None, typer.Argument(
+        help=f"The sentence [default: {SEED_SENTENCE}]", show_default=False)] = None,
+    decoder: Annotated[bool, typer.Option("--decoder", help="A decoder block: masked self-attention, then "
+                                                            "cross-attention over --source.")] = False,
+    source: Annotated[str | None, typer.Option(help="The encoder's sentence for --decoder.")] = None,
+    d_ff: DFF = None,
+    activation: ActivationOpt = Activation.gelu,
+    n_heads: Annotated[int, typer.Option("--heads", min=1, max=64, help="Number of heads.")] = 1,
+    query: Query = None,
+    lang: LangOpt = None,
+    precision: Precision = 2,
+    full: Full = False,
+    png: Png = None,
+    out_dir: OutDir = None,
+    theme: ThemeOpt = Theme.light,
+    dpi: Dpi = 150,
+    json_out: JsonOut = None,
+    seed: Seed = 0,
+    d_model: DModel = 8,
+    d_k: DK = 4,
+    weights: WeightsFile = None,
+    tokenizer: TokenizerOpt = "default",
+) -> None:
+    """One transformer block: attention → residual → LayerNorm → feed-forward → residual → LayerNorm.
+
+    Example: attnviz block "고양이는 침대에서 잔다"      decoder: attnviz block "<BOS> 고양이는" --decoder
+             --source "고양이는 침대에서 잔다"
+    """
+    from .block import block_from_text
+    from .export import block_to_json
+    from .pipeline import make_weights
+
+    w = make_weights(seed, d_model, d_k, n_heads, weights)
+    bt = block_from_text(SEED_SENTENCE if text is None else text, w, seed=seed, d_ff=d_ff,
+                         activation=activation.value, decoder=decoder, source=source, tokenizer=tokenizer)
+    attn = bt.self_attention if decoder else bt.attention
+    focus = _focus(query, [t.label for t in attn.query_tokens])
+    out = _output(lang, precision, full, png, out_dir, theme, dpi, json_out)
+
+    def terminal(view):
+        from .render.terminal import block_view
+
+        return block_view(bt, focus=focus, view=view)
+
+    def figure(fig, style):
+        return fig.block_figure(bt, **style)
+
+    _finish(out, name="block", doc=lambda: block_to_json(bt), terminal=terminal, figure=figure, trace=attn)
+
+
+@app.command()
+def flow(
+    source: Annotated[str | None, typer.Argument(
+        help=f"The encoder's input [default: {SEED_SENTENCE}]", show_default=False)] = None,
+    layers: Annotated[int, typer.Option(min=1, max=12, help="Encoder and decoder blocks.")] = 2,
+    steps: Annotated[int, typer.Option(min=1, max=64, help="Tokens to generate.")] = 4,
+    sample: Annotated[Sample, typer.Option(help="How the next token is picked.")] = Sample.greedy,
+    k: Annotated[int, typer.Option(min=1, help="top-k: sample among the k most probable tokens.")] = 5,
+    p: Annotated[float, typer.Option(min=1e-6, max=1.0, help="top-p: sample within this probability mass.")
+                 ] = 0.9,
+    temperature: Annotated[float, typer.Option(min=1e-6, help="Divide the logits by this: >1 flattens.")] = 1.0,
+    d_ff: DFF = None,
+    activation: ActivationOpt = Activation.gelu,
+    n_heads: Annotated[int, typer.Option("--heads", min=1, max=64, help="Number of heads.")] = 1,
+    lang: LangOpt = None,
+    precision: Precision = 2,
+    full: Full = False,
+    out_dir: OutDir = None,
+    theme: ThemeOpt = Theme.light,
+    dpi: Dpi = 150,
+    json_out: JsonOut = None,
+    seed: Seed = 0,
+    d_model: DModel = 8,
+    d_k: DK = 4,
+    tokenizer: TokenizerOpt = "default",
+) -> None:
+    """The encoder–decoder walk-through on a tiny untrained seeded model: ids → embeddings → encoder
+    blocks → <BOS> → decoder blocks → logits → softmax → sampling, repeated for --steps tokens.
+    The model is untrained, so the text it makes is nonsense: the point is the flow of shapes and numbers.
+    --out-dir saves each step's decoder self-attention and cross-attention figures.
+
+    Example: attnviz flow "안녕하세요, 오늘 날씨는?" --steps 3 --sample top-k --k 5
+    """
+    from .block import flow as run_flow
+    from .export import flow_to_json
+
+    ft = run_flow(SEED_SENTENCE if source is None else source, seed=seed, n_layers=layers, steps=steps,
+                  sample_method=sample.value, k=k, p=p, temperature=temperature, d_model=d_model, d_k=d_k,
+                  n_heads=n_heads, d_ff=d_ff, activation=activation.value, tokenizer=tokenizer)
+    out = _output(lang, precision, full, None, None, theme, dpi, json_out)
+    if out_dir is not None:
+        from .files import ensure_dir
+        from .render import figure as fig
+
+        ensure_dir(out_dir)
+        style = dict(theme=out.theme, lang=out.lang, precision=out.precision)
+        for step in ft.steps:
+            last = step.decoder[-1]
+            fig.save_view(fig.mask_figure(last.self_attention, **style),
+                          Path(out_dir) / f"step{step.number}-self.png", dpi=dpi)
+            fig.save_view(fig.cross_figure(last.cross_attention, focus=len(step.tokens) - 1, **style),
+                          Path(out_dir) / f"step{step.number}-cross.png", dpi=dpi)
+
+    def terminal(view):
+        from .render.terminal import flow_view
+
+        return flow_view(ft, view=view)
+
+    _finish(out, name="flow", doc=lambda: flow_to_json(ft), terminal=terminal, figure=None)
+    if out_dir is not None and json_out != "-":
+        _console().print(f"saved {out_dir}", style="dim")
+
+
 @weights_app.command("init")
 def weights_init(
     output: Annotated[Path, typer.Option("--output", "-o", help="File to write (.safetensors or .npz).")],

@@ -155,3 +155,37 @@ def test_out_dir_holds_the_view_figure(tmp_path, command, name):
 
 def test_softmax_overflow_is_an_error():
     assert_error(run("softmax", "1e300", "1", "--scale", "1e-6", "--temperature", "1e-6"), "overflow")
+
+
+def test_block_encoder_and_decoder():
+    d = doc("block")
+    assert d["format"] == "attnviz.block/1"
+    out = ok("block", "--activation", "relu", "--d-ff", "16")
+    assert "LayerNorm" in out
+    dec = ok("block", "고양이는", "--decoder", "--source", "고양이는 침대에서 잔다")
+    assert "<BOS>" in dec
+    assert_error(run("block", "--decoder"), "--source")
+
+
+def test_block_figures(tmp_path):
+    ok("block", "--png", str(tmp_path / "b.png"), "--out-dir", str(tmp_path / "figs"), "--dpi", "50")
+    assert (tmp_path / "b.png").is_file() and (tmp_path / "figs" / "block.png").is_file()
+
+
+@pytest.mark.parametrize("args", [[], ["--sample", "top-k", "--k", "3"], ["--sample", "top-p", "--p", "0.5"],
+                                  ["--temperature", "2"]])
+def test_flow(args):
+    a = doc("flow", "--steps", "2", "--layers", "1", *args)
+    b = doc("flow", "--steps", "2", "--layers", "1", *args)
+    assert a == b  # a fixed seed samples the same tokens
+    assert a["format"] == "attnviz.flow/1" and len(a["steps"]) == 2
+    assert "untrained" in ok("flow", "--steps", "1")
+
+
+def test_flow_figures_and_limits(tmp_path):
+    ok("flow", "--steps", "2", "--out-dir", str(tmp_path / "f"), "--dpi", "50")
+    assert sorted(p.name for p in (tmp_path / "f").iterdir()) == [
+        "step1-cross.png", "step1-self.png", "step2-cross.png", "step2-self.png"]
+    assert run("flow", "--steps", "0").exit_code == 2
+    assert run("flow", "--p", "1.5").exit_code == 2
+    assert_error(run("flow", "--tokenizer", "words"), "tokenizer")

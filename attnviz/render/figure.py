@@ -778,6 +778,58 @@ def layers_figure(traces: Sequence[Trace], *, focus: int = 0, theme: str = "ligh
     return fig
 
 
+def block_figure(block, *, theme: str = "light", lang: str = "en", precision: int = 2) -> Figure:
+    """A transformer block as a strip of heatmaps joined by arrows, rows = tokens, columns = dimensions:
+    x → Attn(x) → x + Attn(x) → LayerNorm → FFN → + → LayerNorm (a decoder block adds its
+    cross-attention step). Each panel is titled with its stage and shape."""
+    _check_style(theme, lang, precision)
+    th = THEMES[theme]
+    decoder = hasattr(block, "self_attention")
+    attn = block.self_attention if decoder else block.attention
+    stages = [("x", attn.x), ("Attn(x)", attn.output), ("x + Attn(x)", block.norm1.input),
+              ("LayerNorm", block.norm1.output)]
+    if decoder:
+        stages += [("Cross(·)", block.cross_attention.output), ("+ → LayerNorm", block.norm2.output)]
+    last = block.norm3 if decoder else block.norm2
+    stages += [(f"FFN ({block.ffn.activation})", block.ffn.output), ("+ → LayerNorm", last.output)]
+    width, height = 16.0, 9.0
+    fig = _new_figure((width, height), th)
+    n = len(stages)
+    arrow, margin = 0.35, 1.0
+    side = (width - 2 * margin - (n - 1) * arrow) / n
+    t, d = attn.x.shape
+    panel_h = float(np.clip(side * t / d * 3.0, 2.0, height - 3.6))  # tall enough to read a row
+    y = (height - panel_h) / 2
+    limit = max(float(np.max(np.abs(m))) for _, m in stages) or 1.0
+    cmap, norm = mpl.colormaps[th.diverging], Normalize(-limit, limit)
+    image = None
+    labels = [_short(tok.label) for tok in attn.query_tokens]
+    for i, (name, matrix) in enumerate(stages):
+        x0 = margin + i * (side + arrow)
+        ax = _axes(fig, (x0, y, side, panel_h))
+        image = ax.imshow(matrix, cmap=cmap, norm=norm, interpolation="nearest", aspect="auto")
+        ax.set_xticks([])
+        ax.set_yticks(range(t) if i == 0 and t <= 24 else [])
+        if i == 0 and t <= 24:
+            ax.set_yticklabels(labels, fontsize=9, color=th.fg, fontfamily=FONT_FAMILY)
+        for spine in ax.spines.values():
+            spine.set_color(th.muted)
+        _text(fig, x0 + side / 2, y + panel_h + 0.15, name, th.fg, 11.0)
+        _text(fig, x0 + side / 2, y - 0.3, f"{matrix.shape[0]}×{matrix.shape[1]}", th.muted, 9.5)
+        if i:
+            _text(fig, x0 - arrow / 2, y + panel_h / 2, "→", th.fg, 14.0, va="center")
+    heading = word("decoder_block", lang) if decoder else word("encoder_block", lang)
+    _text(fig, width / 2, height - 0.9, f"{heading}: “{_sentence(attn)}”", th.fg, 15.0)
+    _text(fig, width / 2, 0.6, f"{word('token_rows', lang)} × {word('dim_cols', lang)} · d_ff = "
+          f"{block.ffn.hidden.shape[1]}", th.muted, 10.5)
+    if image is not None:
+        cax = _axes(fig, (width / 2 - 2.5, 1.2, 5.0, 0.16))
+        bar = fig.colorbar(image, cax=cax, orientation="horizontal")
+        bar.ax.tick_params(colors=th.fg, labelsize=9)
+        bar.outline.set_edgecolor(th.muted)
+    return fig
+
+
 def _mask_panels(trace: Trace, head: int, lang: str, precision: int) -> tuple[Panel, Panel, str, str]:
     """(○/× grid, masked softmax, the pair's heading, its caption) of one trace."""
     hd = trace.heads[head]

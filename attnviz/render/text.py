@@ -521,3 +521,8 @@ WORDS.update({
     "flash_run_small": ("For a few tokens fixed costs dominate both; the gap opens as n grows (the table).",
                         "토큰이 적으면 둘 다 고정 비용이 대부분이고, n이 커질수록 차이가 벌어집니다 (위 표)."),
 })
+
+WORDS.update({
+    "encoder_block": ("Encoder block", "인코더 블록"),
+    "decoder_block": ("Decoder block", "디코더 블록"),
+})

@@ -1,0 +1,89 @@
+"""Fuzzing the CLI in-process: any text or option value either works or gives one `Error:` line.
+
+To cover a new command, add a line to COMMANDS (how to call it with a fuzzed TEXT).
+"""
+
+import string
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from attnviz.cli import app
+
+runner = CliRunner()
+
+#: command → argument list around the fuzzed text
+COMMANDS = {
+    "explain": lambda text: ["explain", text, "--stage", "softmax"],
+    "mask": lambda text: ["mask", text, "--causal"],
+    "heads": lambda text: ["heads", text, "--heads", "2"],
+    "cross": lambda text: ["cross", "고양이는 침대에서 잔다", text],
+    "cross-source": lambda text: ["cross", text],
+    "block": lambda text: ["block", text],
+    "block-decoder": lambda text: ["block", text, "--decoder", "--source", "고양이는 침대에서 잔다"],
+    "flow": lambda text: ["flow", text, "--steps", "1", "--layers", "1"],
+}
+
+TEXTS = st.one_of(
+    st.text(max_size=60),
+    st.text(alphabet=st.characters(categories=["Cc", "Cf", "Mn", "Zs", "Zl", "Zp"]), max_size=20),
+    st.sampled_from(["", " ", "\n\t", "\u200d", "e\u0301", "مرحبا بالعالم", "👩‍👩‍👧‍👦 가족", "가" * 3000,
+                     "a " * 1500, "\x00\x1b[31mred", "\ud800 broken", "[PAD] <bos> [CLS]"]),
+)
+
+
+def check(args):
+    result = runner.invoke(app, args, env={"COLUMNS": "80", "LANG": "C.UTF-8"})
+    assert result.exit_code in (0, 1, 2), (args, result.exit_code, result.exception)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError(f"{args!r} raised {result.exception!r}")
+    if result.exit_code == 1:
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: "), (args, result.stderr)
+    if result.exit_code == 0:
+        assert result.stdout.strip(), args
+        assert "nan" not in result.stdout.lower().replace("nans", "")
+    return result
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(command=st.sampled_from(sorted(COMMANDS)), text=TEXTS)
+def test_any_text(command, text):
+    check(COMMANDS[command](text))
+
+
+@settings(max_examples=40, deadline=None)
+@given(query=st.one_of(st.integers(-3, 9).map(str), st.text(string.printable, max_size=6),
+                       st.sampled_from(["고양이", "는", "잔다", "0", "-1", "99"])))
+def test_any_query(query):
+    check(["explain", "--query", query, "--stage", "scores"])
+
+
+@settings(max_examples=30, deadline=None)
+@given(d_model=st.integers(-2, 5000), d_k=st.integers(-2, 5000), seed=st.integers(-5, 2**33))
+def test_any_size_and_seed(d_model, d_k, seed):
+    check(["explain", "--d-model", str(d_model), "--d-k", str(d_k), "--seed", str(seed), "--stage", "input"])
+
+
+def test_repeated_query_token_picks_the_first():
+    result = check(["explain", "the cat saw the dog", "--query", "the", "--stage", "softmax"])
+    assert result.exit_code == 0 and "Focus on Q1" in result.stdout
+
+
+def test_same_command_same_bytes_across_processes(tmp_path):
+    import subprocess
+    import sys
+
+    outputs = []
+    for run in range(2):
+        folder = tmp_path / str(run)
+        folder.mkdir()
+        cmd = [sys.executable, "-m", "attnviz", "explain", "--json", str(folder / "t.json"), "--dpi", "50"]
+        for ext in ("png", "svg", "pdf"):
+            subprocess.run([*cmd, "--png", str(folder / f"p.{ext}")], check=True, capture_output=True,
+                           env={"PATH": "/usr/bin:/bin", "COLUMNS": "80", "PYTHONHASHSEED": str(run)})
+        outputs.append({p.name: p.read_bytes() for p in folder.iterdir()})
+    assert outputs[0].keys() == {"t.json", "p.png", "p.svg", "p.pdf"}
+    for name in outputs[0]:
+        assert outputs[0][name] == outputs[1][name], name
