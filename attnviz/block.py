@@ -112,7 +112,8 @@ def ffn(x: np.ndarray, w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.nd
 
 @dataclass(frozen=True)
 class BlockParams:
-    """A block's parameters besides attention: the FFN and the LayerNorms (float64)."""
+    """A block's parameters besides attention: the FFN and the LayerNorms (float64 when seeded; a
+    checkpoint's are float32, and `activation` is its config's name, e.g. gelu_new)."""
 
     w1: np.ndarray  # (d_model, d_ff)
     b1: np.ndarray  # (d_ff,)
@@ -212,25 +213,37 @@ def ffn_trace(x: np.ndarray, params: BlockParams) -> FFNTrace:
 
 @dataclass(frozen=True)
 class EncoderBlockTrace:
-    """One post-LN encoder block: self-attention → residual → LayerNorm → FFN → residual → LayerNorm."""
+    """One self-attention block. Post-LN (the seeded blocks, BERT): self-attention → residual → LayerNorm →
+    FFN → residual → LayerNorm. Pre-LN (norm_first, GPT-2; from attnviz.models.block_trace): LayerNorm →
+    self-attention → residual → LayerNorm → FFN → residual, then the model's final LayerNorm after its last
+    block (final_norm, GPT-2's ln_f)."""
 
-    attention: Trace  # self-attention, no mask; attention.x is the block's input x (T, d_model)
-    residual1: np.ndarray  # (T, d_model) x + Attn(x)
-    norm1: NormTrace  # LayerNorm(residual1)
-    ffn: FFNTrace  # on norm1.output
-    residual2: np.ndarray  # (T, d_model) norm1.output + FFN(norm1.output)
-    norm2: NormTrace  # LayerNorm(residual2): the block's output
+    attention: Trace  # self-attention; attention.x is the block's input x (post-LN) or norm1.output (pre-LN)
+    residual1: np.ndarray  # (T, d_model) x + Attn(x)  |  pre-LN: x + Attn(LN₁(x))
+    norm1: NormTrace  # LayerNorm(residual1)  |  pre-LN: LN₁(x), what the attention reads
+    ffn: FFNTrace  # on norm1.output  |  pre-LN: on norm2.output
+    residual2: np.ndarray  # (T, d_model) norm1.output + FFN(norm1.output)  |  pre-LN: residual1 + FFN(LN₂(residual1))
+    norm2: NormTrace  # LayerNorm(residual2): the block's output  |  pre-LN: LN₂(residual1), what the FFN reads
     params: BlockParams
+    norm_first: bool = False  # True: pre-LN, the order of the second column above
+    final_norm: NormTrace | None = None  # a model's final LayerNorm on this (its last) block's output, or None
 
     kind = "encoder"
 
     @property
     def x(self) -> np.ndarray:
-        return self.attention.x
+        return self.norm1.input if self.norm_first else self.attention.x
+
+    @property
+    def block_output(self) -> np.ndarray:
+        """(T, d_model) the block's own output: norm2.output (post-LN) or residual2 (pre-LN)."""
+        return self.residual2 if self.norm_first else self.norm2.output
 
     @property
     def output(self) -> np.ndarray:
-        return self.norm2.output
+        """(T, d_model) what comes next: the block's output, then final_norm when there is one (so a model's
+        last block gives transformers' last hidden state, after GPT-2's ln_f)."""
+        return self.block_output if self.final_norm is None else self.final_norm.output
 
 
 @dataclass(frozen=True)

@@ -580,6 +580,46 @@ def softmax(
             figure=lambda fig, style: fig.softmax_figure(steps, **style))
 
 
+@app.command()
+def flash(
+    text: Annotated[str | None, typer.Argument(
+        help=f"The sentence [default: {SEED_SENTENCE}]", show_default=False)] = None,
+    block_size: Annotated[int, typer.Option("--block", min=1, max=4096, help="Keys per tile.")] = 2,
+    causal: Causal = False,
+    query: Query = None,
+    lang: LangOpt = None,
+    precision: Precision = 2,
+    full: Full = False,
+    json_out: JsonOut = None,
+    seed: Seed = 0,
+    d_model: DModel = 8,
+    d_k: DK = 4,
+    weights: WeightsFile = None,
+    tokenizer: TokenizerOpt = "default",
+) -> None:
+    """Flash-style tiled attention: the keys in blocks, an online softmax (running max m, running sum ℓ,
+    rescaling) and the same output as standard attention without ever holding the T×S matrix.
+
+    Example: attnviz flash "고양이는 침대에서 잔다" --block 2 --query 잔다
+    """
+    from .export import flash_to_json
+    from .flash import flash_walk
+    from .pipeline import self_attention
+
+    trace = self_attention(SEED_SENTENCE if text is None else text, seed=seed, d_model=d_model, d_k=d_k,
+                           weights=weights, tokenizer=tokenizer, causal=causal)
+    focus = _focus(query, [t.label for t in trace.query_tokens])
+    walk = flash_walk(trace, block=block_size, focus=focus)
+    out = _output(lang, precision, full, None, None, Theme.light, 150, json_out)
+
+    def terminal(view):
+        from .render.terminal import flash_view
+
+        return flash_view(walk, view=view)
+
+    _finish(out, name="flash", doc=lambda: flash_to_json(walk), terminal=terminal, figure=None)
+
+
 class Activation(str, Enum):
     gelu = "gelu"
     relu = "relu"
@@ -621,19 +661,31 @@ def block(
     d_k: DK = 4,
     weights: WeightsFile = None,
     tokenizer: TokenizerOpt = "default",
+    model: ModelOpt = None,
+    layer: Layer = 0,
 ) -> None:
     """One transformer block: attention → residual → LayerNorm → feed-forward → residual → LayerNorm.
 
-    Example: attnviz block "고양이는 침대에서 잔다"      decoder: attnviz block "<BOS> 고양이는" --decoder
-             --source "고양이는 침대에서 잔다"
+    Example: attnviz block "고양이는 침대에서 잔다"
+    Decoder: attnviz block "고양이는" --decoder --source "고양이는 침대에서 잔다"
+    Real model: attnviz block "The cat sat on the mat" --model minilm --layer 2
     """
     from .block import block_from_text
     from .export import block_to_json
     from .pipeline import make_weights
 
-    w = make_weights(seed, d_model, d_k, n_heads, weights)
-    bt = block_from_text(SEED_SENTENCE if text is None else text, w, seed=seed, d_ff=d_ff,
-                         activation=activation.value, decoder=decoder, source=source, tokenizer=tokenizer)
+    sentence = SEED_SENTENCE if text is None else text
+    if model is not None:
+        if decoder:
+            raise InputError("--decoder shows the seeded decoder block; --model shows a checkpoint's own layer: "
+                             "use one or the other")
+        from .models import block_trace, load_model
+
+        bt = block_trace(load_model(model), sentence, layer)
+    else:
+        w = make_weights(seed, d_model, d_k, n_heads, weights)
+        bt = block_from_text(sentence, w, seed=seed, d_ff=d_ff, activation=activation.value, decoder=decoder,
+                             source=source, tokenizer=tokenizer)
     attn = bt.self_attention if decoder else bt.attention
     focus = _focus(query, [t.label for t in attn.query_tokens])
     out = _output(lang, precision, full, png, out_dir, theme, dpi, json_out)

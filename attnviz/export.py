@@ -200,13 +200,20 @@ def block_to_dict(block_trace, params: bool = True) -> dict:
                     "norm1": _norm_dict(bt.norm1), "cross_attention": trace_to_dict(bt.cross_attention),
                     "residual2": _matrix(bt.residual2), "norm2": _norm_dict(bt.norm2), "ffn": _ffn_dict(bt.ffn),
                     "residual3": _matrix(bt.residual3), "norm3": _norm_dict(bt.norm3)})
+    if getattr(bt, "norm_first", False):
+        doc["norm_first"] = True  # pre-LN (GPT-2): LayerNorm before each sublayer, residual after
+    final = getattr(bt, "final_norm", None)
+    doc["final_norm"] = None if final is None else _norm_dict(final)
+    doc["model"] = (bt.attention if bt.kind == "encoder" else bt.self_attention).model
     doc["output"] = _matrix(bt.output)
     return doc
 
 
 def block_to_json(block_trace) -> str:
-    """`attnviz.block/1` JSON text: one encoder or decoder block, every intermediate as plain floats."""
-    doc = {"format": "attnviz.block/1", "version": __version__, **block_to_dict(block_trace)}
+    """`attnviz.block/1` JSON text: one encoder or decoder block, every intermediate as plain floats
+    (a real checkpoint's parameters are left out: they are in its own file)."""
+    is_model = block_trace.kind == "encoder" and block_trace.attention.model is not None
+    doc = {"format": "attnviz.block/1", "version": __version__, **block_to_dict(block_trace, params=not is_model)}
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 

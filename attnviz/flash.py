@@ -19,6 +19,7 @@ from .trace import Trace
 DEFAULT_BLOCK = 2  # keys a block in the walkthrough: a five-token sentence gives three blocks
 MEMORY_SIZES = (1024, 4096, 16384, 65536)  # n = T = S for the memory table
 FLOAT32 = 4  # bytes
+QUERY_TILE = 256  # queries the kernel takes at once for the all-queries summary (m, ℓ do not depend on it)
 
 
 @dataclass(frozen=True)
@@ -172,12 +173,15 @@ def flash_walk(trace: Trace, *, block: int = DEFAULT_BLOCK, focus: int = 0, head
     steps = _walk_query(hd.q[focus], hd.k, hd.v, visible, block)
     output = steps[-1].partial if steps else np.zeros(hd.v.shape[1])  # (d_v,)
     standard = hd.output[focus]  # (d_v,)
-    tiled, m, ell = attention.tiled_attention_with_stats(hd.q, hd.k, hd.v, block=block, mask=hd.mask)  # (T, d_v)
+    # every query at once: key blocks of B as in the walkthrough; query tiles only batch the work
+    tiled, m, ell = attention.tiled_attention_with_stats(hd.q, hd.k, hd.v, block=block, mask=hd.mask,
+                                                         query_block=QUERY_TILE)  # (T, d_v), (T,), (T,)
     row_diff = np.max(np.abs(tiled - hd.output), axis=1) if hd.output.size else np.zeros(t)  # (T,)
     peak = None
     if measure:
         peak = PeakMemory(
-            measure_peak(attention.tiled_attention, hd.q, hd.k, hd.v, block=block, mask=hd.mask),
+            measure_peak(attention.tiled_attention, hd.q, hd.k, hd.v, block=block, mask=hd.mask,
+                         query_block=QUERY_TILE),
             measure_peak(attention.attention_stages, hd.q, hd.k, hd.v, hd.mask),
             t * s * FLOAT32)
     return FlashWalk(

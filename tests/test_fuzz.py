@@ -23,6 +23,7 @@ COMMANDS = {
     "block": lambda text: ["block", text],
     "block-decoder": lambda text: ["block", text, "--decoder", "--source", "고양이는 침대에서 잔다"],
     "flow": lambda text: ["flow", text, "--steps", "1", "--layers", "1"],
+    "flash": lambda text: ["flash", text, "--block", "3"],
 }
 
 TEXTS = st.one_of(
@@ -87,3 +88,32 @@ def test_same_command_same_bytes_across_processes(tmp_path):
     assert outputs[0].keys() == {"t.json", "p.png", "p.svg", "p.pdf"}
     for name in outputs[0]:
         assert outputs[0][name] == outputs[1][name], name
+
+
+def test_narrow_terminal_gives_unbroken_text():
+    from rich.cells import cell_len
+
+    for args in (["explain"], ["mask", "--causal"], ["heads"], ["cross"], ["softmax"], ["block"]):
+        result = runner.invoke(app, args, env={"COLUMNS": "40", "LANG": "C.UTF-8"})
+        assert result.exit_code == 0, (args, result.output)
+        assert "\x1b[" not in result.stdout
+        for line in result.stdout.splitlines():
+            assert cell_len(line) <= 40, (args, line)
+
+
+def test_huge_weights_stay_finite(tmp_path):
+    import json
+
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    rng = np.random.default_rng(0)
+    path = tmp_path / "huge.safetensors"
+    save_file({name: (rng.standard_normal((8, 4)) * 1e7).astype(np.float64) for name in ("w_q", "w_k", "w_v")},
+              str(path))
+    result = runner.invoke(app, ["explain", "--weights", str(path), "--json", "-"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    w = np.asarray(doc["heads"][0]["weights"])
+    assert np.all(np.isfinite(w)) and np.abs(np.asarray(doc["heads"][0]["scores"])).max() > 1e14
+    np.testing.assert_allclose(w.sum(axis=1), 1.0)

@@ -5,6 +5,7 @@
     model_trace(model, text, layer, *, causal=None, pad_to=None) -> Trace          one layer, every head
     model_traces(model, text, *, layers=None, causal=None, pad_to=None) -> list[Trace]   many layers, one pass
     hidden_states(model, text, *, causal=None, pad_to=None) -> list[np.ndarray]    every layer's hidden states
+    block_trace(model, text, layer, *, pad_to=None) -> EncoderBlockTrace           one whole layer, every stage
 
 Layers count from 0. Only the layers up to the one asked for are computed, and only their tensors are read
 from the memory-mapped model.safetensors. Nothing here imports torch or transformers.
@@ -29,6 +30,7 @@ import os
 import numpy as np
 
 from .. import attention
+from ..block import EncoderBlockTrace
 from ..errors import InputError
 from ..tokens import Token, clean_text
 from ..trace import Trace, check_length
@@ -49,7 +51,7 @@ FAMILIES = {"bert": Bert, "roberta": Bert, "distilbert": Bert, "gpt2": GPT2}
 SUPPORTED = tuple(FAMILIES)
 PAD = "[PAD]"
 
-__all__ = ["SUPPORTED", "Model", "ModelError", "encode", "hidden_states", "load_model", "model_trace",
+__all__ = ["SUPPORTED", "Model", "ModelError", "block_trace", "encode", "hidden_states", "load_model", "model_trace",
            "model_traces"]
 
 
@@ -165,3 +167,32 @@ def hidden_states(model: Model, text: str, *, causal: bool | None = None,
     _, _, ids, mask, _ = _prepare(model, text, causal, pad_to)
     return model.arch.forward(model.tensors, ids, mask, model.n_layers - 1, finish=True, keep=set()).hidden
 
+
+
+def block_trace(model: Model, text: str, layer: int, *, pad_to: int | None = None) -> EncoderBlockTrace:
+    """Layer `layer` of the checkpoint as one whole transformer block, every stage kept (attnviz block --model).
+
+    Runs layers 0 … layer with the model's own masking, through the same layer code as model_trace and
+    hidden_states, so the numbers are the model's own:
+        attention    the Trace model_trace(model, text, layer) gives
+        BERT family (post-LN, norm_first False):
+            residual1 = x + Attn(x);  norm1 = LayerNorm(residual1)  (attention.output.LayerNorm's γ, β, eps)
+            ffn = act(norm1.output W₁ + b₁) W₂ + b₂  (intermediate.dense, the config's activation, output.dense)
+            residual2 = norm1.output + ffn.output;  norm2 = LayerNorm(residual2)  (output.LayerNorm)
+        GPT-2 (pre-LN, norm_first True):
+            norm1 = ln_1(x);  residual1 = x + Attn(norm1.output)
+            norm2 = ln_2(residual1);  ffn = act(norm2.output W_fc + b_fc) W_proj + b_proj
+            residual2 = residual1 + ffn.output
+            final_norm = ln_f(residual2) for the last layer only (None otherwise)
+    `.x` is hidden_states(...)[layer] and `.output` is hidden_states(...)[layer + 1]: transformers' convention,
+    in which GPT-2's last hidden state is after ln_f (the block's own output is `.block_output`).
+    Arrays are float32 like the checkpoint (attention.output float64, cast to float32 before the residual;
+    the LayerNorm statistics float64). pad_to appends [PAD] tokens whose keys every query ignores.
+    """
+    layer = _check_layer(model, layer)
+    text, tokens, ids, mask, causal = _prepare(model, text, None, pad_to)
+    run = model.arch.forward(model.tensors, ids, mask, layer, finish=True, keep={layer}, blocks={layer})
+    lr = run.blocks[layer]
+    final = run.final if layer == model.n_layers - 1 else None
+    return EncoderBlockTrace(_trace(model, text, tokens, causal, layer, lr.attention), lr.residual1, lr.norm1,
+                             lr.ffn, lr.residual2, lr.norm2, lr.params, norm_first=lr.norm_first, final_norm=final)

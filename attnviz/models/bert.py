@@ -20,16 +20,21 @@ from typing import Any
 
 import numpy as np
 
+from ..block import BlockParams
 from .loader import (
     Forward,
     LayerAttention,
+    LayerRun,
     ModelError,
     TensorFile,
     activation,
     check_tensors,
     config_int,
+    feed_forward,
     layer_norm,
+    layer_norm_stages,
     matmul,
+    run_layers,
     self_attention,
 )
 
@@ -72,6 +77,7 @@ class Bert:
     pad_id: int
     names: dict  # role -> name template, with the file's prefix
     ln_suffix: tuple[str, str]  # ("weight", "bias"), or ("gamma", "beta") in old conversions
+    act_name: str = "gelu"  # the config's activation (hidden_act, or DistilBERT's activation)
     causal = False
 
     @classmethod
@@ -108,7 +114,7 @@ class Bert:
         vocab = (tensors.shape(prefix + word) or (config_int(config, folder, "vocab_size"),))[0]
         max_positions = config_int(config, folder, "max_position_embeddings", default=512)
         bert = cls(model_type, n_layers, n_heads, d_model, d_ff, vocab, max_positions, eps, act, pad_id, names,
-                   ln_suffix)
+                   ln_suffix, act_name)
         check_tensors(tensors, bert.expected(config, folder), folder / "config.json")
         return bert
 
@@ -146,39 +152,61 @@ class Bert:
         return np.arange(len(ids))
 
     def forward(self, tensors: TensorFile, ids: np.ndarray, mask: np.ndarray | None, last: int, finish: bool,
-                keep: set[int] | None = None) -> Forward:
+                keep: set[int] | None = None, blocks: set[int] | frozenset[int] = frozenset()) -> Forward:
         """Layers 0 … `last`; the last one only up to its attention output unless `finish`.
 
-        ids (T,), mask (T, S) bool or None. Keeps the LayerAttention of the layers in `keep` (None: all).
+        ids (T,), mask (T, S) bool or None. Keeps the LayerAttention of the layers in `keep` (None: all) and
+        the whole LayerRun of the layers in `blocks`.
         """
-        t = len(ids)
+        return run_layers(self, tensors, ids, mask, last, finish, keep, blocks)
+
+    def embed(self, tensors: TensorFile, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(E, P, h₀ = LayerNorm(E + P)), each (T, d_model) float32."""
         e = tensors.rows(self.name("word"), ids)  # (T, d_model)
         if self.names["type"] is not None:
             e = e + tensors.rows(self.name("type"), [0])  # (T, d_model): token type 0 for every token
         p = tensors.rows(self.name("position"), self.position_ids(ids))  # (T, d_model)
         h = layer_norm(e + p, tensors.read(self.name("ln_emb")), tensors.read(self.name("ln_emb", part="bias")),
                        self.eps)  # (T, d_model)
-        run = Forward([h], {})
+        return e, p, h
 
-        def dense(x: np.ndarray, role: str, i: int) -> np.ndarray:  # nn.Linear: x Wᵀ + b
+    def block_params(self, tensors: TensorFile, i: int) -> BlockParams:
+        """Layer i's FFN (W₁ (d_model, d_ff) and W₂ (d_ff, d_model): transposed views of nn.Linear's weights)
+        and its two LayerNorms (after the attention, after the FFN), float32 views of the memory map."""
+        def read(role: str, part: str = "weight") -> np.ndarray:
+            return tensors.read(self.name(role, i, part))
+
+        return BlockParams(read("ff_in").T, read("ff_in", "bias"), read("ff_out").T, read("ff_out", "bias"),
+                           (read("ln_attn"), read("ln_out")), (read("ln_attn", "bias"), read("ln_out", "bias")),
+                           self.act_name, self.eps)
+
+    def layer(self, tensors: TensorFile, i: int, h: np.ndarray, mask: np.ndarray | None, e: np.ndarray,
+              p: np.ndarray, attention_only: bool = False) -> LayerRun:
+        """Layer i on its input h (T, d_model), post-LN:
+
+            a = LayerNorm(h + Attn(h));  output = LayerNorm(a + FFN(a))
+        `e` and `p` are the embedding rows, recorded in layer 0's LayerAttention (later layers record h and 0).
+        """
+        x = h  # (T, d_model)
+        first = i == 0
+
+        def dense(role: str) -> np.ndarray:  # nn.Linear: x Wᵀ + b
             return matmul(x, tensors.read(self.name(role, i)).T) + tensors.read(self.name(role, i, "bias"))
 
-        def norm(x: np.ndarray, role: str, i: int) -> np.ndarray:
-            return layer_norm(x, tensors.read(self.name(role, i)), tensors.read(self.name(role, i, "bias")),
-                              self.eps)
+        attn: LayerAttention = self_attention(
+            x, dense("q"), dense("k"), dense("v"),  # each (T, h·d_k)
+            tensors.read(self.name("o", i)).T, tensors.read(self.name("o", i, "bias")), self.n_heads, mask,
+            e if first else x, p if first else np.zeros((len(x), self.d_model), np.float32))
+        if attention_only:
+            return LayerRun(attn, False)
+        params = self.block_params(tensors, i)
+        residual1 = attn.output.astype(np.float32) + x  # (T, d_model)
+        norm1 = layer_norm_stages(residual1, params.gammas[0], params.betas[0], self.eps)
+        ffn = feed_forward(norm1.output, params, self.act)
+        residual2 = ffn.output + norm1.output  # (T, d_model)
+        norm2 = layer_norm_stages(residual2, params.gammas[1], params.betas[1], self.eps)
+        return LayerRun(attn, False, residual1, norm1, ffn, residual2, norm2, params, norm2.output)
 
-        for i in range(last + 1):
-            x = h  # (T, d_model)
-            first = i == 0
-            layer: LayerAttention = self_attention(
-                x, dense(x, "q", i), dense(x, "k", i), dense(x, "v", i),  # each (T, h·d_k)
-                tensors.read(self.name("o", i)).T, tensors.read(self.name("o", i, "bias")), self.n_heads, mask,
-                e if first else x, p if first else np.zeros((t, self.d_model), np.float32))
-            if keep is None or i in keep:
-                run.layers[i] = layer
-            if i == last and not finish:
-                break
-            a = norm(layer.output.astype(np.float32) + x, "ln_attn", i)  # (T, d_model)
-            h = norm(dense(self.act(dense(a, "ff_in", i)), "ff_out", i) + a, "ln_out", i)  # (T, d_model)
-            run.hidden.append(h)
-        return run
+    def final_norm(self, tensors: TensorFile, h: np.ndarray) -> None:
+        """BERT-style encoders end with their last layer's LayerNorm: no final one."""
+        return None

@@ -19,16 +19,20 @@ from typing import Any
 
 import numpy as np
 
+from ..block import BlockParams, NormTrace
 from .loader import (
     Forward,
     LayerAttention,
+    LayerRun,
     ModelError,
     TensorFile,
     activation,
     check_tensors,
     config_int,
-    layer_norm,
+    feed_forward,
+    layer_norm_stages,
     matmul,
+    run_layers,
     self_attention,
 )
 
@@ -50,6 +54,7 @@ class GPT2:
     act: Any  # np.ndarray -> np.ndarray
     pad_id: int  # what a [PAD] token's id is (the end-of-text token; its key is masked anyway)
     prefix: str
+    act_name: str = "gelu_new"  # the config's activation_function
     model_type = "gpt2"
     causal = True
 
@@ -66,13 +71,14 @@ class GPT2:
         if config.get("scale_attn_weights", True) is not True or config.get("scale_attn_by_inverse_layer_idx"):
             raise ModelError(f"{path}: attnviz runs GPT-2 with the usual 1/√d_k scaling only "
                              "(scale_attn_weights true, scale_attn_by_inverse_layer_idx false)")
-        act = activation(config.get("activation_function", "gelu_new"), path)
+        act_name = config.get("activation_function", "gelu_new")
+        act = activation(act_name, path)
         prefix = next((p for p in _PREFIXES if p + "wte.weight" in tensors), "")
         vocab = (tensors.shape(prefix + "wte.weight") or (config_int(config, folder, "vocab_size"),))[0]
         pad_id = next((config[k] for k in ("pad_token_id", "eos_token_id") if isinstance(config.get(k), int)),
                       vocab - 1)
         gpt2 = cls(n_layers, n_heads, d_model, d_ff, vocab, max_positions,
-                   float(config.get("layer_norm_epsilon", 1e-5)), act, pad_id, prefix)
+                   float(config.get("layer_norm_epsilon", 1e-5)), act, pad_id, prefix, act_name)
         check_tensors(tensors, gpt2.expected(config, folder), path)
         return gpt2
 
@@ -94,43 +100,63 @@ class GPT2:
         return self.max_positions
 
     def forward(self, tensors: TensorFile, ids: np.ndarray, mask: np.ndarray | None, last: int, finish: bool,
-                keep: set[int] | None = None) -> Forward:
+                keep: set[int] | None = None, blocks: set[int] | frozenset[int] = frozenset()) -> Forward:
         """Layers 0 … `last`; the last one only up to its attention output unless `finish`.
 
-        ids (T,), mask (T, S) bool or None. Keeps the LayerAttention of the layers in `keep` (None: all).
-        The final ln_f is applied to the last hidden state when every layer ran and `finish` is set.
+        ids (T,), mask (T, S) bool or None. Keeps the LayerAttention of the layers in `keep` (None: all) and
+        the whole LayerRun of the layers in `blocks`. The final ln_f is applied to the last hidden state when
+        every layer ran and `finish` is set.
         """
-        t, pre = len(ids), self.prefix
-        e = tensors.rows(f"{pre}wte.weight", ids)  # (T, d_model)
-        p = tensors.rows(f"{pre}wpe.weight", np.arange(t))  # (T, d_model)
-        h = e + p  # (T, d_model)
-        run = Forward([h], {})
+        return run_layers(self, tensors, ids, mask, last, finish, keep, blocks)
+
+    def embed(self, tensors: TensorFile, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(E, P, h₀ = E + P), each (T, d_model) float32."""
+        e = tensors.rows(f"{self.prefix}wte.weight", ids)  # (T, d_model)
+        p = tensors.rows(f"{self.prefix}wpe.weight", np.arange(len(ids)))  # (T, d_model)
+        return e, p, e + p
+
+    def _norm(self, tensors: TensorFile, name: str) -> tuple[np.ndarray, np.ndarray]:
+        return tensors.read(f"{self.prefix}{name}.weight"), tensors.read(f"{self.prefix}{name}.bias")
+
+    def block_params(self, tensors: TensorFile, i: int) -> BlockParams:
+        """Layer i's MLP (Conv1D weights, already (in, out): W₁ = c_fc (d_model, d_ff), W₂ = c_proj (d_ff,
+        d_model)) and its two LayerNorms (ln_1 before the attention, ln_2 before the MLP), float32 views."""
+        pre = f"{self.prefix}h.{i}."
+        (g1, b1), (g2, b2) = self._norm(tensors, f"h.{i}.ln_1"), self._norm(tensors, f"h.{i}.ln_2")
+        return BlockParams(tensors.read(pre + "mlp.c_fc.weight"), tensors.read(pre + "mlp.c_fc.bias"),
+                           tensors.read(pre + "mlp.c_proj.weight"), tensors.read(pre + "mlp.c_proj.bias"),
+                           (g1, g2), (b1, b2), self.act_name, self.eps)
+
+    def layer(self, tensors: TensorFile, i: int, h: np.ndarray, mask: np.ndarray | None, e: np.ndarray,
+              p: np.ndarray, attention_only: bool = False) -> LayerRun:
+        """Layer i on its input h (T, d_model), pre-LN:
+
+            a = h + Attn(ln_1(h));  output = a + MLP(ln_2(a))
+        `e` and `p` are the embedding rows, recorded in layer 0's LayerAttention (later layers record ln_1(h)
+        and 0).
+        """
+        pre, d = f"{self.prefix}h.{i}.", self.d_model
 
         def w(name: str) -> np.ndarray:
-            return tensors.read(f"{pre}{name}")
+            return tensors.read(pre + name)
 
-        def norm(x: np.ndarray, name: str) -> np.ndarray:
-            return layer_norm(x, w(f"{name}.weight"), w(f"{name}.bias"), self.eps)
+        norm1 = layer_norm_stages(h, *self._norm(tensors, f"h.{i}.ln_1"), self.eps)
+        x = norm1.output  # (T, d_model)
+        qkv = matmul(x, w("attn.c_attn.weight")) + w("attn.c_attn.bias")  # (T, 3·d_model): [Q | K | V], Conv1D
+        first = i == 0
+        attn: LayerAttention = self_attention(
+            x, qkv[:, :d], qkv[:, d:2 * d], qkv[:, 2 * d:],  # each (T, h·d_k)
+            w("attn.c_proj.weight"), w("attn.c_proj.bias"), self.n_heads, mask,
+            e if first else x, p if first else np.zeros((len(x), d), np.float32))
+        if attention_only:
+            return LayerRun(attn, True, norm1=norm1)
+        params = self.block_params(tensors, i)
+        residual1 = h + attn.output.astype(np.float32)  # (T, d_model)
+        norm2 = layer_norm_stages(residual1, params.gammas[1], params.betas[1], self.eps)
+        ffn = feed_forward(norm2.output, params, self.act)
+        residual2 = residual1 + ffn.output  # (T, d_model)
+        return LayerRun(attn, True, residual1, norm1, ffn, residual2, norm2, params, residual2)
 
-        def conv1d(x: np.ndarray, name: str) -> np.ndarray:  # x W + b, W (in, out)
-            return matmul(x, w(f"{name}.weight")) + w(f"{name}.bias")
-
-        d = self.d_model
-        for i in range(last + 1):
-            x = norm(h, f"h.{i}.ln_1")  # (T, d_model)
-            qkv = conv1d(x, f"h.{i}.attn.c_attn")  # (T, 3·d_model): [Q | K | V]
-            first = i == 0
-            layer: LayerAttention = self_attention(
-                x, qkv[:, :d], qkv[:, d:2 * d], qkv[:, 2 * d:],  # each (T, h·d_k)
-                w(f"h.{i}.attn.c_proj.weight"), w(f"h.{i}.attn.c_proj.bias"), self.n_heads, mask,
-                e if first else x, p if first else np.zeros((t, d), np.float32))
-            if keep is None or i in keep:
-                run.layers[i] = layer
-            if i == last and not finish:
-                break
-            a = h + layer.output.astype(np.float32)  # (T, d_model)
-            h = a + conv1d(self.act(conv1d(norm(a, f"h.{i}.ln_2"), f"h.{i}.mlp.c_fc")), f"h.{i}.mlp.c_proj")
-            run.hidden.append(h)
-        if finish and last == self.n_layers - 1:
-            run.hidden[-1] = norm(run.hidden[-1], "ln_f")
-        return run
+    def final_norm(self, tensors: TensorFile, h: np.ndarray) -> NormTrace:
+        """ln_f, after the last layer: transformers' last hidden state (and the LM head's input) is ln_f(h_N)."""
+        return layer_norm_stages(h, *self._norm(tensors, "ln_f"), self.eps)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from .. import attention
+from ..block import BlockParams, FFNTrace, NormTrace
 from ..errors import AttnvizError
 from ..tokens import Tokenizer
 from ..trace import HeadTrace
@@ -329,10 +330,29 @@ def matmul(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 def layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float) -> np.ndarray:
     """LayerNorm(x) = (x − mean) / √(var + eps) · γ + β over the last axis (statistics in float64)."""
+    return layer_norm_stages(x, gamma, beta, eps).output
+
+
+def layer_norm_stages(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float) -> NormTrace:
+    """The checkpoint's LayerNorm with every stage kept: x (T, d_model) float32 → NormTrace whose mean, var
+    (T,) and normed (T, d_model) are float64 and whose output, normed · γ + β, is float32 like the model's."""
     x64 = x.astype(np.float64)
     mean = x64.mean(axis=-1, keepdims=True)  # (T, 1)
     var = np.square(x64 - mean).mean(axis=-1, keepdims=True)  # (T, 1), biased like torch
-    return ((x64 - mean) / np.sqrt(var + eps) * gamma + beta).astype(np.float32)
+    normed = (x64 - mean) / np.sqrt(var + eps)  # (T, d_model) float64
+    output = (normed * gamma + beta).astype(np.float32)  # (T, d_model)
+    return NormTrace(x, mean[..., 0], var[..., 0], normed, output, gamma, beta, float(eps))
+
+
+def feed_forward(x: np.ndarray, params: BlockParams, act) -> FFNTrace:
+    """The position-wise FFN of a checkpoint layer, every stage kept (float32 like the model):
+
+        hidden = x W₁ + b₁  (T, d_ff);  activated = act(hidden);  output = activated W₂ + b₂  (T, d_model)
+    W₁ (d_model, d_ff) and W₂ (d_ff, d_model) as `x @ W` takes them (nn.Linear's weights transposed)."""
+    hidden = matmul(x, params.w1) + params.b1  # (T, d_ff)
+    activated = act(hidden)  # (T, d_ff)
+    output = matmul(activated, params.w2) + params.b2  # (T, d_model)
+    return FFNTrace(x, hidden, activated, output, params.activation)
 
 
 def erfc(x: np.ndarray) -> np.ndarray:
@@ -397,6 +417,33 @@ class LayerAttention:
 
 
 @dataclass(frozen=True)
+class LayerRun:
+    """One whole layer of a checkpoint, every stage kept, in the order of attnviz.block's EncoderBlockTrace.
+
+    post-LN (BERT family, norm_first False):         pre-LN (GPT-2, norm_first True):
+        residual1 = x + Attn(x)                          norm1     = LN₁(x)        (ln_1; attention.x is its output)
+        norm1     = LN₁(residual1)                       residual1 = x + Attn(norm1.output)
+        ffn       = FFN(norm1.output)                    norm2     = LN₂(residual1)  (ln_2)
+        residual2 = norm1.output + ffn.output            ffn       = FFN(norm2.output)
+        norm2     = LN₂(residual2)                       residual2 = residual1 + ffn.output
+        output    = norm2.output                         output    = residual2
+    Every array is float32 (the attention's output is float64, cast to float32 before the residual), except
+    the LayerNorms' statistics. When the run stopped after the attention, only `attention` is set (and
+    norm1 for pre-LN, which the attention needs); the rest is None.
+    """
+
+    attention: LayerAttention
+    norm_first: bool
+    residual1: np.ndarray | None = None  # (T, d_model)
+    norm1: NormTrace | None = None
+    ffn: FFNTrace | None = None
+    residual2: np.ndarray | None = None  # (T, d_model)
+    norm2: NormTrace | None = None
+    params: BlockParams | None = None  # the FFN and the two LayerNorms of this layer
+    output: np.ndarray | None = None  # (T, d_model) the next layer's input
+
+
+@dataclass(frozen=True)
 class Forward:
     """What a forward pass up to some layer computed.
 
@@ -406,6 +453,35 @@ class Forward:
 
     hidden: list[np.ndarray] = field(default_factory=list)  # each (T, d_model) float32
     layers: dict[int, LayerAttention] = field(default_factory=dict)  # the layers asked to be kept
+    blocks: dict[int, LayerRun] = field(default_factory=dict)  # whole layers, when asked for
+    final: NormTrace | None = None  # the final LayerNorm (GPT-2's ln_f), when every layer ran with `finish`
+
+
+def run_layers(arch: Any, tensors: TensorFile, ids: np.ndarray, mask: np.ndarray | None, last: int, finish: bool,
+               keep: set[int] | None = None, blocks: set[int] | frozenset[int] = frozenset()) -> Forward:
+    """The forward pass both families share: arch.embed, then arch.layer for layers 0 … `last` (the last one
+    only up to its attention output unless `finish`), then arch.final_norm when every layer ran and `finish`.
+
+    Keeps the LayerAttention of the layers in `keep` (None: all) and the whole LayerRun of those in `blocks`.
+    """
+    e, p, h = arch.embed(tensors, ids)  # (T, d_model) each
+    hidden, layers, kept, final = [h], {}, {}, None
+    for i in range(last + 1):
+        stop = i == last and not finish
+        layer: LayerRun = arch.layer(tensors, i, h, mask, e, p, attention_only=stop)
+        if keep is None or i in keep:
+            layers[i] = layer.attention
+        if i in blocks:
+            kept[i] = layer
+        if stop:
+            break
+        h = layer.output  # (T, d_model)
+        hidden.append(h)
+    if finish and last == arch.n_layers - 1:
+        final = arch.final_norm(tensors, hidden[-1])
+        if final is not None:
+            hidden[-1] = final.output
+    return Forward(hidden, layers, kept, final)
 
 
 def self_attention(x: np.ndarray, q: np.ndarray, k: np.ndarray, v: np.ndarray, w_o: np.ndarray, b_o: np.ndarray,

@@ -933,9 +933,46 @@ def flash_view(walk: FlashWalk, *, view: View) -> Group:
 # --- block and flow views (issue 7): add block/flow functions below this line ---
 
 from ..block import DecoderBlockTrace, EncoderBlockTrace, FlowStep, FlowTrace, NormTrace, shape_text  # noqa: E402
+from .text import CAPTIONS, TITLES, WORDS  # noqa: E402
 
-CIRCLED = "①②③④⑤⑥"
-ACT_NAMES = {"gelu": "GELU", "relu": "ReLU"}
+CIRCLED = "①②③④⑤⑥⑦"
+ACT_NAMES = {"gelu": "GELU", "relu": "ReLU", "gelu_new": "tanh-GELU", "gelu_pytorch_tanh": "tanh-GELU",
+             "gelu_fast": "tanh-GELU", "quick_gelu": "QuickGELU"}
+
+# A real checkpoint's layer (attnviz.models.block_trace): its name and layer, pre-LN order, the final LayerNorm.
+TITLES.update({
+    "block_decoder_only": ("Decoder-only block", "디코더 전용 블록"),
+    "block_model": ("{block} · {name} · layer {layer}", "{block} · {name} · {layer}층"),
+    "blk_residual_pre": ("{n} Residual: x + {f}(LN(x))", "{n} 잔차 연결(Residual): x + {f}(LN(x))"),
+    "blk_final_norm": ("{n} Final LayerNorm", "{n} 최종 레이어 정규화(LayerNorm)"),
+})
+CAPTIONS.update({
+    "blk_pre_attn": ("Pre-LN: Q, K and V are projected from LN(x), the LayerNorm above; the residual below adds "
+                     "Attn to x itself, not to LN(x).",
+                     "Pre-LN: Q, K, V는 바로 위 LayerNorm의 출력 LN(x)에서 만듭니다. 아래 잔차 연결은 Attn을 "
+                     "LN(x)가 아닌 x 자체에 더합니다."),
+    "blk_final_norm": ("The model's own LayerNorm after its last block (GPT-2's ln_f): transformers reports the "
+                       "last hidden state after it.",
+                       "마지막 블록 뒤에 오는 모델 자체의 LayerNorm(GPT-2의 ln_f): transformers의 마지막 은닉 "
+                       "상태는 이것을 거친 값입니다."),
+    "blk_output_model": ("Layer {layer}'s output, transformers' hidden_states[{next}]: the input of layer {next}.",
+                         "{layer}층의 출력, transformers의 hidden_states[{next}]: {next}층의 입력이 됩니다."),
+    "blk_output_model_last": ("The last layer's output, transformers' hidden_states[{next}] (the last hidden "
+                              "state): what the model's head reads.",
+                              "마지막 층의 출력, transformers의 hidden_states[{next}] (마지막 은닉 상태): 모델의 "
+                              "헤드가 읽는 값입니다."),
+})
+WORDS.update({
+    "block_dims_pre": ("d_model = {d}, d_ff = {f}, heads = {h}, {act}, pre-LN, ε = {eps}",
+                       "d_model = {d}, d_ff = {f}, 헤드 {h}개, {act}, Pre-LN, ε = {eps}"),
+    "block_model_line": ("{arch} checkpoint, {n} layers (0–{last})\n"
+                         "x = hidden_states[{layer}] → output = hidden_states[{next}] (transformers' numbering)",
+                         "{arch} 체크포인트, {n}개 층 (0–{last})\n"
+                         "x = hidden_states[{layer}] → 출력 = hidden_states[{next}] (transformers의 번호)"),
+    "ln_normed": ("{label}: before γ and β, μ = {mean} and σ² = {var}; then γ and β scale and shift each "
+                  "dimension.",
+                  "{label}: γ·β 적용 전 μ = {mean}, σ² = {var}; 그다음 γ와 β가 차원마다 곱하고 더합니다."),
+})
 PREVIEW_DIMS = 4  # numbers of a vector shown inline in the flow view
 FLOW_STEPS_SHOWN = 6  # generation steps drawn in full before they are cut (unless --full)
 
@@ -957,12 +994,14 @@ def _matrix(mat: np.ndarray, tokens, view: View, corner: str, focus: int | None,
     return [table, *([cut] if cut and note else [])]
 
 
-def _attention_panel(trace: Trace, key: str, n: str, focus: int, view: View) -> Panel:
-    """① the attention weights of each head (compact grids), then Attn(x) = concat·W_O (T × d_model)."""
+def _attention_panel(trace: Trace, key: str, n: str, focus: int, view: View, pre: bool = False) -> Panel:
+    """① the attention weights of each head (compact grids), then Attn(x) = concat·W_O (T × d_model).
+    `pre`: a pre-LN block, whose attention reads LN(x)."""
     grids = [_compact_grid(trace, i, focus, view) for i in range(trace.n_heads)]
     cut = grids[0][1]
-    parts: list[RenderableType] = [_note(key, view), Columns([g for g, _ in grids], padding=(1, 3)),
-                                   *([cut] if cut else [])]
+    parts: list[RenderableType] = [_note(key, view), *([Text(caption("blk_pre_attn", view.lang), style="dim")]
+                                                        if pre else []),
+                                   Columns([g for g, _ in grids], padding=(1, 3)), *([cut] if cut else [])]
     if trace.kind == "cross":
         parts += [Text(word("memory_kv", view.lang), style="bold"),
                   *_matrix(trace.memory, trace.key_tokens, view, "memory", None)]
@@ -974,21 +1013,23 @@ def _attention_panel(trace: Trace, key: str, n: str, focus: int, view: View) -> 
 
 
 def _residual_panel(x: np.ndarray, sub: np.ndarray, total: np.ndarray, f: str, n: str, tokens, focus: int,
-                    view: View) -> Panel:
-    """x, f(x) and their sum x + f(x), one under the other."""
-    names = ["x", f"{f}(x)", f"x+{f}(x)"]
+                    view: View, pre: bool = False) -> Panel:
+    """x, f(x) and their sum x + f(x), one under the other (`pre`: x, f(LN(x)) and x + f(LN(x)))."""
+    arg = "LN(x)" if pre else "x"
+    names = ["x", f"{f}({arg})", f"x+{f}({arg})"]
     wide = max(cell_len(n) for n in names)
     x_t, sub_t, total_t = (n + " " * (wide - cell_len(n)) for n in names)  # one label column width: aligned
     parts: list[RenderableType] = [_note("blk_residual", view)]
     parts += _matrix(x, tokens, view, x_t, focus, note=False)
     parts += [Text("+", style="bold"), *_matrix(sub, tokens, view, sub_t, focus, note=False)]
     parts += [Text("=", style="bold"), *_matrix(total, tokens, view, total_t, focus)]
-    return _panel("blk_residual", Group(*parts), view, subtitle=f"T × d_model = {x.shape[0]} × {x.shape[1]}",
-                  n=n, f=f)
+    return _panel("blk_residual_pre" if pre else "blk_residual", Group(*parts), view,
+                  subtitle=f"T × d_model = {x.shape[0]} × {x.shape[1]}", n=n, f=f)
 
 
-def _norm_panel(norm: NormTrace, n: str, tokens, focus: int, view: View) -> Panel:
-    """Per-token mean and variance before (and ~0, ~1 after), γ and β, and the normalised matrix."""
+def _norm_panel(norm: NormTrace, n: str, tokens, focus: int, view: View, key: str = "blk_norm") -> Panel:
+    """Per-token mean and variance before (and ~0, ~1 after), γ and β, and the normalised matrix.
+    `key` titles the panel (blk_final_norm: a model's final LayerNorm)."""
     stats = np.stack([norm.mean, norm.var, norm.mean_after, norm.var_after], axis=1)  # (T, 4)
     cols = word("ln_cols", view.lang).split("|")
     table, cut = matrix_table(stats, _indexed("", tokens), cols, view, corner="LayerNorm", focus=focus)
@@ -997,15 +1038,21 @@ def _norm_panel(norm: NormTrace, n: str, tokens, focus: int, view: View) -> Pane
     line = word("ln_focus", view.lang).format(
         label=tokens[f].label, mean=view.num(norm.mean[f]), var=view.num(norm.var[f]), eps=f"{norm.eps:g}",
         mean2=view.num(norm.mean_after[f]), var2=view.num(norm.var_after[f]))
-    parts: list[RenderableType] = [_note("blk_norm", view), table, *([cut] if cut else []),
-                                   Text(line, style="bold"),
+    parts: list[RenderableType] = [_note("blk_norm", view),
+                                   *([Text(caption(key, view.lang), style="dim")] if key != "blk_norm" else []),
+                                   table, *([cut] if cut else []), Text(line, style="bold"),
                                    Text(word("gamma_beta" if plain else "gamma_beta_set", view.lang), style="dim")]
-    if not plain:
+    if not plain:  # learned γ, β: the standardised row has μ 0, σ² 1 before they move it
+        normed = norm.normed[f]
+        mean = float(normed.mean())
+        mean = 0.0 if abs(mean) < 0.5 * 10.0 ** -view.precision else mean  # no "-0.00"
+        parts.append(Text(word("ln_normed", view.lang).format(
+            label=tokens[f].label, mean=view.num(mean), var=view.num(normed.var())), style="dim"))
         gb = np.stack([norm.gamma, norm.beta])  # (2, d_model)
         gb_table, gb_cut = matrix_table(gb, ["γ", "β"], _dims("d", gb.shape[1]), view)
         parts += [gb_table, *([gb_cut] if gb_cut else [])]
     parts += _matrix(norm.output, tokens, view, "LN(x)", focus)
-    return _panel("blk_norm", Group(*parts), view, n=n)
+    return _panel(key, Group(*parts), view, n=n)
 
 
 def _activation_line(ffn, tokens, focus: int, view: View) -> list[Text]:
@@ -1035,26 +1082,77 @@ def _ffn_panel(ffn, n: str, tokens, focus: int, view: View) -> Panel:
     return _panel("blk_ffn", Group(*parts), view, subtitle=f"d_model → d_ff → d_model = {d} → {f} → {d}", n=n)
 
 
+def _model_head(bt: EncoderBlockTrace, view: View) -> tuple[str, dict, list[RenderableType]]:
+    """(title key, its placeholders, extra header lines) of a block: a checkpoint's layer names the model and
+    the layer, and says which hidden states it joins."""
+    first = bt.attention
+    kind = "block_decoder_only" if first.causal else "block_encoder"
+    info = first.model
+    if not info:
+        return kind, {}, []
+    layer = info["layer"]
+    fmt = {"block": title(kind, view.lang), "name": info["name"], "layer": layer}
+    line = word("block_model_line", view.lang).format(arch=info["architecture"], n=info["n_layers"],
+                                                      last=info["n_layers"] - 1, layer=layer, next=layer + 1)
+    return "block_model", fmt, [Text(line, style="dim")]
+
+
+def _pre_ln_parts(bt: EncoderBlockTrace, tokens, focus: int, view: View) -> list[RenderableType]:
+    """A pre-LN block (GPT-2): ① LayerNorm → ② attention on LN(x) → ③ x + Attn(LN(x)) → ④ LayerNorm →
+    ⑤ FFN → ⑥ h + FFN(LN(h)) [→ ⑦ the model's final LayerNorm, after its last block]."""
+    first = bt.attention
+    parts: list[RenderableType] = [
+        _norm_panel(bt.norm1, "①", tokens, focus, view), ARROW,
+        _attention_panel(first, "blk_masked" if first.causal else "blk_attn", "②", focus, view, pre=True), ARROW,
+        _residual_panel(bt.x, first.output, bt.residual1, "Attn", "③", tokens, focus, view, pre=True), ARROW,
+        _norm_panel(bt.norm2, "④", tokens, focus, view), ARROW,
+        _ffn_panel(bt.ffn, "⑤", tokens, focus, view), ARROW,
+        _residual_panel(bt.residual1, bt.ffn.output, bt.residual2, "FFN", "⑥", tokens, focus, view, pre=True)]
+    if bt.final_norm is not None:
+        parts += [ARROW, _norm_panel(bt.final_norm, "⑦", tokens, focus, view, key="blk_final_norm")]
+    return parts
+
+
+def _steps_text(bt: EncoderBlockTrace, view: View) -> str:
+    """The header's list of steps: the seeded post-LN wording, or a pre-LN block's own order."""
+    if not (bt.kind == "encoder" and bt.norm_first):
+        return word(f"block_steps_{bt.kind}", view.lang)
+    lang = view.lang
+    attn = "blk_masked" if bt.attention.causal else "blk_attn"
+    lines = [title("blk_norm", lang).format(n="①"), title(attn, lang).format(n="②"),
+             title("blk_residual_pre", lang).format(n="③", f="Attn"), title("blk_norm", lang).format(n="④"),
+             title("blk_ffn", lang).format(n="⑤"), title("blk_residual_pre", lang).format(n="⑥", f="FFN")]
+    if bt.final_norm is not None:
+        lines.append(title("blk_final_norm", lang).format(n="⑦"))
+    return "\n".join(lines)
+
+
 def block_view(block_trace: EncoderBlockTrace | DecoderBlockTrace, *, focus: int = 0, view: View) -> Group:
     """One transformer block, stage by stage, panels joined by ↓ (seed 001, "어텐션, 그 이후"):
 
     encoder: ① multi-head self-attention → ② residual x + Attn(x) → ② LayerNorm → ③ FFN → ④ residual
     x + FFN(x) → ④ LayerNorm; decoder: ① masked self-attention → ② residual, LayerNorm → ③ cross-attention
-    over the encoder's output → ④ residual, LayerNorm → ⑤ FFN → ⑥ residual, LayerNorm."""
+    over the encoder's output → ④ residual, LayerNorm → ⑤ FFN → ⑥ residual, LayerNorm.
+    A pre-LN block (norm_first: GPT-2's layers from attnviz.models.block_trace): ① LayerNorm → ② (masked)
+    self-attention on LN(x) → ③ residual x + Attn(LN(x)) → ④ LayerNorm → ⑤ FFN → ⑥ residual, then ⑦ the
+    model's final LayerNorm after its last block. A checkpoint's block is titled with the model and layer."""
     bt = block_trace
     decoder = bt.kind == "decoder"
     first = bt.self_attention if decoder else bt.attention
     tokens = first.query_tokens
     p = bt.params
-    dims = word("block_dims", view.lang).format(d=p.d_model, f=p.d_ff, h=first.n_heads,
-                                                act=ACT_NAMES.get(p.activation, p.activation),
-                                                eps=f"{p.eps:g}")
-    head: list[RenderableType] = [Text(word(f"block_steps_{bt.kind}", view.lang)), Text(dims, style="dim")]
+    pre = not decoder and bt.norm_first
+    dims = word("block_dims_pre" if pre else "block_dims", view.lang).format(
+        d=p.d_model, f=p.d_ff, h=first.n_heads, act=ACT_NAMES.get(p.activation, p.activation), eps=f"{p.eps:g}")
+    key, fmt, model_lines = ((f"block_{bt.kind}", {}, []) if decoder else _model_head(bt, view))
+    head: list[RenderableType] = [Text(_steps_text(bt, view)), Text(dims, style="dim"), *model_lines]
     if decoder:
         head.append(Text(word("decoder_tokens", view.lang), style="dim"))
-    parts: list[RenderableType] = [_panel(f"block_{bt.kind}", Group(*head), view), ARROW]
-    if not decoder:
-        parts += [_attention_panel(first, "blk_attn", "①", focus, view), ARROW,
+    parts: list[RenderableType] = [_panel(key, Group(*head), view, **fmt), ARROW]
+    if pre:
+        parts += _pre_ln_parts(bt, tokens, focus, view)
+    elif not decoder:
+        parts += [_attention_panel(first, "blk_masked" if first.causal else "blk_attn", "①", focus, view), ARROW,
                   _residual_panel(first.x, first.output, bt.residual1, "Attn", "②", tokens, focus, view), ARROW,
                   _norm_panel(bt.norm1, "②", tokens, focus, view), ARROW,
                   _ffn_panel(bt.ffn, "③", tokens, focus, view), ARROW,
@@ -1072,8 +1170,14 @@ def block_view(block_trace: EncoderBlockTrace | DecoderBlockTrace, *, focus: int
                   _residual_panel(bt.norm2.output, bt.ffn.output, bt.residual3, "FFN", "⑥", tokens, focus, view),
                   ARROW, _norm_panel(bt.norm3, "⑥", tokens, focus, view)]
     t, d = bt.output.shape
-    parts += [ARROW, _panel("blk_output", _note(f"blk_output_{bt.kind}", view), view,
-                            subtitle=f"T × d_model = {t} × {d}")]
+    info = None if decoder else first.model
+    if info:
+        last = info["layer"] == info["n_layers"] - 1
+        out_note = _note("blk_output_model_last" if last else "blk_output_model", view, layer=info["layer"],
+                         next=info["layer"] + 1)
+    else:
+        out_note = _note(f"blk_output_{bt.kind}", view)
+    parts += [ARROW, _panel("blk_output", out_note, view, subtitle=f"T × d_model = {t} × {d}")]
     return Group(*parts)
 
 
