@@ -176,8 +176,9 @@ def main() -> None:
     torch_version = importlib.metadata.version("torch") if HAS_TORCH else "not installed"
     print(f"{sys.executable}: numpy {np.__version__}, torch {torch_version}, {os.cpu_count()} CPUs, "
           f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    where = ", torch's in a subprocess" if use_torch else ""
     print(f"d_k = {D_K}, float32, one head; tiled: blocks of {args.block} keys × {args.query_block} queries; "
-          f"median of {args.runs} interleaved runs (×5 below n = 8192), torch's in a subprocess")
+          f"median of {args.runs} interleaved runs (×5 below n = 8192){where}")
     if not HAS_TORCH:
         print("torch is not installed: its rows are skipped (install torch to compare).")
     rows = []
