@@ -18,7 +18,8 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
-        raise OutputError(f"cannot write {path}: the folder {parent} does not exist (create it first)")
+        what = "is not a folder" if parent.exists() else "does not exist (create it first)"
+        raise OutputError(f"cannot write {path}: {parent} {what}")
     if path.is_dir():
         raise OutputError(f"cannot write {path}: it is a folder; give a file name")
     try:
@@ -46,7 +47,8 @@ def ensure_dir(path: Path) -> Path:
         raise OutputError(f"cannot write figures into {path}: it is a file; give a folder")
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.is_dir():
-        raise OutputError(f"cannot create {path}: the folder {parent} does not exist (create it first)")
+        what = "is not a folder" if parent.exists() else "does not exist (create it first)"
+        raise OutputError(f"cannot create {path}: {parent} {what}")
     try:
         path.mkdir()
     except OSError as exc:

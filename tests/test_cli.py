@@ -213,3 +213,11 @@ def test_full_shows_every_column():
     full = run("explain", text, "--tokenizer", "chars", "--stage", "scores", "--full")
     assert "use --full" in cut.stdout and "K28" in cut.stdout and "K20" not in cut.stdout
     assert full.exit_code == 0 and "K20" in full.stdout and "use --full" not in full.stdout
+
+
+def test_output_under_a_file_is_not_a_folder(tmp_path):
+    afile = tmp_path / "plain.txt"
+    afile.write_text("x")
+    assert_error(run("explain", "--json", str(afile / "t.json")), "is not a folder")
+    assert_error(run("explain", "--out-dir", str(afile / "figs")), "is not a folder")
+    assert afile.read_text() == "x"

@@ -5,6 +5,7 @@ To cover a new command, add a line to COMMANDS (how to call it with a fuzzed TEX
 
 import string
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -30,7 +31,8 @@ TEXTS = st.one_of(
     st.text(max_size=60),
     st.text(alphabet=st.characters(categories=["Cc", "Cf", "Mn", "Zs", "Zl", "Zp"]), max_size=20),
     st.sampled_from(["", " ", "\n\t", "\u200d", "e\u0301", "مرحبا بالعالم", "👩‍👩‍👧‍👦 가족", "가" * 3000,
-                     "a " * 1500, "\x00\x1b[31mred", "\ud800 broken", "[PAD] <bos> [CLS]"]),
+                     "a " * 1500, "\x00\x1b[31mred", "\ud800 broken", "[PAD] <bos> [CLS]", "x" * 100_000,
+                     "고양이 " * 25_000, "\u202eRTL override\u202c", "\U0001F469\u200d\U0001F4BB" * 50]),
 )
 
 
@@ -65,6 +67,12 @@ def test_any_query(query):
 @given(d_model=st.integers(-2, 5000), d_k=st.integers(-2, 5000), seed=st.integers(-5, 2**33))
 def test_any_size_and_seed(d_model, d_k, seed):
     check(["explain", "--d-model", str(d_model), "--d-k", str(d_k), "--seed", str(seed), "--stage", "input"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(block=st.integers(-2, 5000), text=st.sampled_from(["고양이는 침대에서 잔다", "a", "a b c d e f g"]))
+def test_any_flash_block(block, text):
+    check(["flash", text, "--block", str(block)])
 
 
 def test_repeated_query_token_picks_the_first():
@@ -117,3 +125,11 @@ def test_huge_weights_stay_finite(tmp_path):
     w = np.asarray(doc["heads"][0]["weights"])
     assert np.all(np.isfinite(w)) and np.abs(np.asarray(doc["heads"][0]["scores"])).max() > 1e14
     np.testing.assert_allclose(w.sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("text", ["x" * 100_000, "고양이 " * 25_000, "가" * 100_000])
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_huge_text_is_refused_or_handled(command, text):
+    result = check(COMMANDS[command](text))
+    if result.exit_code == 1:
+        assert "at most" in result.stderr or "tokens" in result.stderr, result.stderr
