@@ -51,3 +51,12 @@ def test_numbers_recompute_from_own_qkv():
     w /= w.sum(1, keepdims=True)
     np.testing.assert_allclose(np.asarray(h["weights"]), w, atol=1e-13)
     np.testing.assert_allclose(np.asarray(h["output"]), w @ v, atol=1e-13)
+
+
+def test_public_api_names_resolve():
+    import attnviz
+
+    for name in attnviz.__all__:
+        assert getattr(attnviz, name) is not None, name
+    trace = attnviz.self_attention("고양이는 침대에서 잔다")
+    assert attnviz.trace_to_json(trace).startswith('{"format":"attnviz.trace/1"')
