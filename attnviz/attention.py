@@ -16,20 +16,20 @@ from __future__ import annotations
 import numpy as np
 
 
-def softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+def softmax(x: np.ndarray, axis: int = -1, dtype: type | None = None) -> np.ndarray:
     """softmax(x)_j = exp(x_j - max x) / sum_i exp(x_i - max x), along `axis`.
 
     Subtracting the row maximum keeps exp() from overflowing; it does not change the result.
     A row whose every entry is -inf (every key hidden by a mask) has no distribution: it comes
-    back as all zeros, never NaN.
+    back as all zeros, never NaN. Computed in float64 unless `dtype` says otherwise (e.g. np.float32).
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(x, dtype=np.float64 if dtype is None else dtype)
     row_max = np.max(x, axis=axis, keepdims=True)
     hidden_row = ~np.isfinite(row_max)  # all -inf (or an empty row)
-    shifted = x - np.where(hidden_row, 0.0, row_max)
-    exp = np.exp(shifted)  # exp(-inf) = 0 for hidden cells
-    total = np.sum(exp, axis=axis, keepdims=True)
-    return np.divide(exp, total, out=np.zeros_like(exp), where=total > 0)
+    exp = np.subtract(x, np.where(hidden_row, 0.0, row_max).astype(x.dtype))  # shifted: every entry ≤ 0
+    np.exp(exp, out=exp)  # exp(-inf) = 0 for hidden cells; the shifted copy reused in place
+    total = np.sum(exp, axis=axis, keepdims=True)  # ≥ 1 on a row with a visible cell, 0 on a hidden row
+    return np.divide(exp, total, out=exp, where=total > 0)  # a hidden row stays all zeros
 
 
 def positional_encoding(n_positions: int, d_model: int) -> np.ndarray:
@@ -63,8 +63,9 @@ def padding_mask(key_is_real: np.ndarray, t: int) -> np.ndarray:
 
 
 def attention_stages(
-    q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+    q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None = None, output: bool = True,
+    dtype: type | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None]:
     """Scaled dot-product attention, every stage kept.
 
     q (T, d_k), k (S, d_k), v (S, d_v), mask (T, S) bool with True = may attend, or None.
@@ -75,15 +76,19 @@ def attention_stages(
         weights = softmax(masked) row by row  (T, S)   a hidden cell is exactly 0
         output  = weights v                   (T, d_v)
 
-    Returns (scores, scaled, masked, weights, output).
+    Returns (scores, scaled, masked, weights, output); output is None when `output` is False (the
+    caller computes it another way, e.g. tiled). `dtype` (e.g. np.float32: half the memory of each
+    (T, S) stage) computes every stage in that type; by default the softmax is taken in float64.
     """
     d_k = q.shape[-1]
+    if dtype is not None:
+        q, k, v = (np.asarray(a, dtype=dtype) for a in (q, k, v))  # (T, d_k), (S, d_k), (S, d_v)
+    root = np.sqrt(d_k) if dtype is None else np.dtype(dtype).type(np.sqrt(d_k))
     scores = q @ k.T  # (T, S)
-    scaled = scores / np.sqrt(d_k)  # (T, S)
+    scaled = scores / root  # (T, S)
     masked = None if mask is None else np.where(mask, scaled, -np.inf)  # (T, S)
-    weights = softmax(scaled if masked is None else masked)  # (T, S)
-    output = weights @ v  # (T, d_v)
-    return scores, scaled, masked, weights, output
+    weights = softmax(scaled if masked is None else masked, dtype=dtype)  # (T, S)
+    return scores, scaled, masked, weights, (weights @ v if output else None)  # output (T, d_v)
 
 
 def split_heads(x: np.ndarray, n_heads: int) -> np.ndarray:

@@ -4,8 +4,6 @@ Exit codes: 0 success, 1 error in the input or environment (one `Error: …` lin
 2 usage error (a bad option value).
 """
 
-from __future__ import annotations
-
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -114,7 +112,7 @@ JsonOut = Annotated[str | None, typer.Option(
     metavar="FILE")]
 Causal = Annotated[bool, typer.Option("--causal", help="Apply the look-ahead mask: each token sees itself "
                                                       "and the tokens before it.")]
-PadTo = Annotated[int | None, typer.Option("--pad-to", min=1, max=1024,
+PadTo = Annotated[int | None, typer.Option("--pad-to", min=1, max=4096,
                                            help="Add [PAD] tokens up to this length and hide them.")]
 ModelOpt = Annotated[str | None, typer.Option(
     "--model", help="A real checkpoint: a folder with config.json, model.safetensors and tokenizer.json, a "
@@ -216,6 +214,13 @@ def _finish(out: Output, *, name: str, doc: Callable[[], str], terminal: Callabl
             console.print(f"saved {path}", style="dim")
 
 
+def _json(name: str, *args) -> str:
+    """attnviz.export's `name`(*args): the export module (json and friends) is imported only for --json."""
+    from . import export
+
+    return getattr(export, name)(*args)
+
+
 def _self_trace(text: str, *, model: str | None, layer: int, causal: bool, pad_to: int | None = None,
                 no_special: bool = False, **seeded):
     """Self-attention from a real checkpoint's layer (--model) or from seeded/loaded weights."""
@@ -231,7 +236,6 @@ def _self_trace(text: str, *, model: str | None, layer: int, causal: bool, pad_t
 
 def _model_heads(text: str, model: str, layer: str, *, head, causal, query, no_special, out: Output) -> None:
     """`heads --model`: one layer's heads, or (--layer all) a summary of every layer and head."""
-    from .export import trace_to_json
     from .pipeline import model_attention, model_layers
     from .trace import without_special
 
@@ -260,6 +264,8 @@ def _model_heads(text: str, model: str, layer: str, *, head, causal, query, no_s
         return fig.layers_figure(traces, focus=focus, **style)
 
     def doc():
+        from .export import trace_to_json
+
         if len(traces) == 1:
             return trace_to_json(traces[0])
         return "[" + ",".join(trace_to_json(t).rstrip("\n") for t in traces) + "]\n"
@@ -298,13 +304,12 @@ def explain(
     """Walk a sentence through self-attention, stage by stage.
 
     tokens → X = E + P → Q, K, V → Q·Kᵀ → ÷√d_k → (mask) → softmax → weighted sum → W_O → the next layer.
-    Texts of up to 1,024 tokens.
+    Texts of up to 4,096 tokens (h·T² ≤ 4,096² with h heads from --weights: 2,048 for 4).
+    Past 12 tokens the tables are cut and a summary line per query is added (--full shows everything).
 
     Example: attnviz explain "고양이는 침대에서 잔다" --query 잔다 --png pipeline.png
     Real model: attnviz explain "The cat sat on the mat" --model minilm --layer 2 --head 3
     """
-    from .export import trace_to_json
-
     trace = _self_trace(SEED_SENTENCE if text is None else text, model=model, layer=layer, no_special=no_special,
                         causal=causal, seed=seed, d_model=d_model, d_k=d_k, weights=weights, tokenizer=tokenizer)
     h, focus = _head(head, trace), _focus(query, [t.label for t in trace.query_tokens])
@@ -315,7 +320,7 @@ def explain(
 
         return explain_view(trace, stage=stage.value, focus=focus, head=h, view=view)
 
-    _finish(out, name="pipeline", doc=lambda: trace_to_json(trace), terminal=terminal, trace=trace, head=h,
+    _finish(out, name="pipeline", doc=lambda: _json("trace_to_json", trace), terminal=terminal, trace=trace, head=h,
             figure=lambda fig, style: fig.pipeline_figure(trace, head=h, **style))
 
 
@@ -346,10 +351,10 @@ def mask(
 
     --causal: the look-ahead mask of decoders (GPT). --pad-to N: [PAD] keys hidden (alone or with
     --causal). With neither, the encoder (no mask) is shown beside the decoder (causal mask).
+    Texts (and --pad-to) of up to 4,096 tokens.
 
     Example: attnviz mask "고양이는 침대에서 잔다" --causal --pad-to 7
     """
-    from .export import trace_to_json
 
     common = dict(seed=seed, d_model=d_model, d_k=d_k, weights=weights, tokenizer=tokenizer, pad_to=pad_to,
                   model=model, layer=layer)
@@ -365,7 +370,7 @@ def mask(
 
         return mask_view(trace, focus=focus, view=view, compare=plain)
 
-    _finish(out, name="mask", doc=lambda: trace_to_json(trace), terminal=terminal, trace=trace,
+    _finish(out, name="mask", doc=lambda: _json("trace_to_json", trace), terminal=terminal, trace=trace,
             figure=lambda fig, style: fig.mask_figure(trace, compare=plain, **style))
 
 
@@ -402,10 +407,11 @@ def heads(
 ) -> None:
     """Multi-head attention: each head's softmax side by side, then concat and W_O.
 
+    Texts of up to √(4,096² / heads) tokens: 2,896 for 2 heads, 2,048 for 4, 512 for 64.
+
     Example: attnviz heads "고양이는 침대에서 잔다" --heads 4 --png heads.png
     Real model, every layer: attnviz heads "The cat sat on the mat" --model minilm --layer all --png grid.png
     """
-    from .export import trace_to_json
     from .pipeline import self_attention
 
     sentence = SEED_SENTENCE if text is None else text
@@ -442,7 +448,7 @@ def heads(
             return fig.pipeline_figure(trace, head=h, **style)
         return fig.heads_figure(trace, focus=focus, **style)
 
-    _finish(out, name="heads", doc=lambda: trace_to_json(trace), terminal=terminal, trace=trace,
+    _finish(out, name="heads", doc=lambda: _json("trace_to_json", trace), terminal=terminal, trace=trace,
             head=h or 0, figure=figure)
 
 
@@ -475,10 +481,10 @@ def cross(
     """Cross-attention: the decoder's queries (<BOS> …) attend to the encoder's keys and values.
 
     Rows are decoder (target) tokens, columns source tokens, or image patches with --image.
+    Each side up to √(4,096² / heads) tokens (4,096 for one head).
 
     Example: attnviz cross "고양이는 침대에서 잔다" --image samples/cat_on_bed.png --patches 4x4
     """
-    from .export import trace_to_json
     from .patches import parse_grid
     from .pipeline import cross_attention, image_attention
 
@@ -499,7 +505,7 @@ def cross(
 
         return cross_view(trace, focus=focus, head=h, view=view)
 
-    _finish(out, name="cross", doc=lambda: trace_to_json(trace), terminal=terminal, trace=trace, head=h,
+    _finish(out, name="cross", doc=lambda: _json("trace_to_json", trace), terminal=terminal, trace=trace, head=h,
             figure=lambda fig, style: fig.cross_figure(trace, head=h, focus=focus, **style))
 
 
@@ -523,7 +529,6 @@ def scale(
     """
     import numpy as np
 
-    from .export import lesson_to_json
     from .lessons import scale_lesson
 
     lesson = scale_lesson(np.random.default_rng(seed), n_keys=n_keys, seed=seed)
@@ -534,7 +539,7 @@ def scale(
 
         return scale_view(lesson, view=view)
 
-    _finish(out, name="scale", doc=lambda: lesson_to_json(lesson), terminal=terminal,
+    _finish(out, name="scale", doc=lambda: _json("lesson_to_json", lesson), terminal=terminal,
             figure=lambda fig, style: fig.scale_figure(lesson, **style))
 
 
@@ -560,7 +565,6 @@ def softmax(
     """
     import math
 
-    from .export import lesson_to_json
     from .lessons import softmax_steps
 
     row = scores or [10.5, 2.3, 6.1, 4.4, 9.7]
@@ -576,7 +580,7 @@ def softmax(
 
         return softmax_view(steps, view=view)
 
-    _finish(out, name="softmax", doc=lambda: lesson_to_json(steps), terminal=terminal,
+    _finish(out, name="softmax", doc=lambda: _json("lesson_to_json", steps), terminal=terminal,
             figure=lambda fig, style: fig.softmax_figure(steps, **style))
 
 
@@ -599,10 +603,10 @@ def flash(
 ) -> None:
     """Flash-style tiled attention: the keys in blocks, an online softmax (running max m, running sum ℓ,
     rescaling) and the same output as standard attention without ever holding the T×S matrix.
+    Texts of up to 4,096 tokens.
 
     Example: attnviz flash "고양이는 침대에서 잔다" --block 2 --query 잔다
     """
-    from .export import flash_to_json
     from .flash import flash_walk
     from .pipeline import self_attention
 
@@ -617,7 +621,7 @@ def flash(
 
         return flash_view(walk, view=view)
 
-    _finish(out, name="flash", doc=lambda: flash_to_json(walk), terminal=terminal, figure=None)
+    _finish(out, name="flash", doc=lambda: _json("flash_to_json", walk), terminal=terminal, figure=None)
 
 
 class Activation(str, Enum):
@@ -671,7 +675,6 @@ def block(
     Real model: attnviz block "The cat sat on the mat" --model minilm --layer 2
     """
     from .block import block_from_text
-    from .export import block_to_json
     from .pipeline import make_weights
 
     sentence = SEED_SENTENCE if text is None else text
@@ -698,7 +701,7 @@ def block(
     def figure(fig, style):
         return fig.block_figure(bt, **style)
 
-    _finish(out, name="block", doc=lambda: block_to_json(bt), terminal=terminal, figure=figure, trace=attn)
+    _finish(out, name="block", doc=lambda: _json("block_to_json", bt), terminal=terminal, figure=figure, trace=attn)
 
 
 @app.command()
@@ -735,7 +738,6 @@ def flow(
     Example: attnviz flow "안녕하세요, 오늘 날씨는?" --steps 3 --sample top-k --k 5
     """
     from .block import flow as run_flow
-    from .export import flow_to_json
 
     ft = run_flow(SEED_SENTENCE if source is None else source, seed=seed, n_layers=layers, steps=steps,
                   sample_method=sample.value, k=k, p=p, temperature=temperature, d_model=d_model, d_k=d_k,
@@ -759,7 +761,7 @@ def flow(
 
         return flow_view(ft, view=view)
 
-    _finish(out, name="flow", doc=lambda: flow_to_json(ft), terminal=terminal, figure=None)
+    _finish(out, name="flow", doc=lambda: _json("flow_to_json", ft), terminal=terminal, figure=None)
     if out_dir is not None and json_out != "-":
         _console().print(f"saved {out_dir}", style="dim")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +22,8 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     if path.is_dir():
         raise OutputError(f"cannot write {path}: it is a folder; give a file name")
     try:
+        import tempfile  # only when a file is written: not on the terminal path
+
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
     except OSError as exc:
         raise OutputError(f"cannot write in {parent}: {exc.strerror} (choose a writable folder)") from None

@@ -11,14 +11,14 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 from .errors import InputError, TokenizerError
 
 #: The name and location of the tokenizer that ships inside the package.
 DEFAULT_TOKENIZER = "default"
-_PACKAGED_JSON = "tokenizer.json"
+_PACKAGED_JSON = Path(__file__).resolve().parent / "data" / "tokenizer.json"  # a plain path: importlib.resources
+# (and zipfile) cost ~7 ms of start-up, and the package is always installed as files
 BUILTIN = ("default", "words", "chars")
 
 _WORD_RE = re.compile(r"\w+|[^\w\s]", re.UNICODE)
@@ -177,8 +177,7 @@ def load_tokenizer(spec: str = DEFAULT_TOKENIZER) -> Tokenizer:
     from tokenizers import Tokenizer as HFTokenizer  # imported only when needed
 
     if spec == DEFAULT_TOKENIZER:
-        data = resources.files("attnviz.data").joinpath(_PACKAGED_JSON).read_text(encoding="utf-8")
-        return Tokenizer(DEFAULT_TOKENIZER, HFTokenizer.from_str(data))
+        return Tokenizer(DEFAULT_TOKENIZER, HFTokenizer.from_file(str(_PACKAGED_JSON)))
     path = Path(spec)
     if path.is_dir() and (path / "tokenizer.json").is_file():
         path = path / "tokenizer.json"

@@ -14,8 +14,15 @@ from .errors import InputError
 from .tokens import Token
 from .weights import Weights, embed
 
-#: Longest sequence a full trace (every T×S stage kept) is computed for.
-MAX_TOKENS = 1024
+#: Longest sequence a full trace (every T×S stage kept) is computed for, with one head.
+MAX_TOKENS = 4096
+#: Most numbers one T×S stage may hold over every head (h·T·S): 4,096² (64 MiB a stage in float32),
+#: so h heads allow √(4,096² / h) tokens (2,048 for 4 heads, 512 for 64).
+MAX_CELLS = MAX_TOKENS * MAX_TOKENS
+#: Beyond this many cells a head (T·S > 1,024²), the T×S stages are kept in float32 (half the memory;
+#: the display shows 2–8 decimals) and each head's output comes from the tiled kernel in float64.
+FLOAT32_CELLS = 1024 * 1024
+TILE_KEYS, TILE_QUERIES = 1024, 512  # tiled_attention's key block and query block for long inputs
 
 
 @dataclass(frozen=True)
@@ -63,11 +70,19 @@ class Trace:
         return len(self.heads)
 
 
-def check_length(tokens: tuple[Token, ...]) -> None:
-    if len(tokens) > MAX_TOKENS:
+def max_tokens(n_heads: int = 1) -> int:
+    """Longest text a trace with `n_heads` heads is computed for: h·T² ≤ MAX_CELLS, T ≤ MAX_TOKENS."""
+    return min(MAX_TOKENS, int(np.sqrt(MAX_CELLS / max(1, n_heads))))
+
+
+def check_length(tokens: tuple[Token, ...], n_heads: int = 1) -> None:
+    """Raise InputError (one line, with the limit) when `tokens` is too long for a full trace."""
+    limit = max_tokens(n_heads)
+    if len(tokens) > limit:
+        heads = f" with {n_heads} heads" if n_heads > 1 else ""
         raise InputError(
             f"the text has {len(tokens)} tokens; a full trace keeps every token × token matrix, "
-            f"so attnviz shows at most {MAX_TOKENS}: give a shorter text"
+            f"so attnviz shows at most {limit}{heads}: give a shorter text"
         )
 
 
@@ -104,8 +119,14 @@ def project_heads(x: np.ndarray, memory: np.ndarray, weights: Weights, mask: np.
     else:
         raise InputError(f"split must be one of {', '.join(SPLITS)} (got {split!r})")
     heads = []
+    long = x.shape[0] * memory.shape[0] > FLOAT32_CELLS  # long input: float32 stages, tiled output
     for q, k, v in zip(q_all, k_all, v_all):
-        scores, scaled, masked, probs, out = attention.attention_stages(q, k, v, mask)
+        if long:
+            scores, scaled, masked, probs, _ = attention.attention_stages(q, k, v, mask, output=False,
+                                                                          dtype=np.float32)
+            out = attention.tiled_attention(q, k, v, TILE_KEYS, mask, query_block=TILE_QUERIES)  # (T, d_v)
+        else:
+            scores, scaled, masked, probs, out = attention.attention_stages(q, k, v, mask)
         heads.append(HeadTrace(q, k, v, scores, scaled, mask, masked, probs, out))
     concat = attention.merge_heads(np.stack([hd.output for hd in heads]))  # (T, h·d_v)
     output = None if weights.w_o is None else concat @ weights.w_o  # (T, d_model)
@@ -148,7 +169,7 @@ def self_attention_trace(tokens: tuple[Token, ...], weights: Weights, seed: int 
     n_real = len(tokens)
     if pad_to is not None:
         tokens = pad_tokens(tokens, pad_to)
-    check_length(tokens)
+    check_length(tokens, weights.n_heads)
     t = len(tokens)
     e, p, x = embed_with_positions(tokens, weights, seed)  # (T, d_model) each
     mask = None
@@ -173,8 +194,8 @@ def cross_attention_trace(query_tokens: tuple[Token, ...], key_tokens: tuple[Tok
         Q = X W_Q;  K = memory W_K;  V = memory W_V
         scores (T, S) … output (T, d_model), as in self-attention, with no mask
     """
-    check_length(query_tokens)
-    check_length(key_tokens)
+    check_length(query_tokens, weights.n_heads)
+    check_length(key_tokens, weights.n_heads)
     e, p, x = embed_with_positions(query_tokens, weights, seed)  # (T, d_model) each
     if memory is None:
         memory = embed_with_positions(key_tokens, weights, seed)[2]  # (S, d_model)

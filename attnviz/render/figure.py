@@ -59,6 +59,7 @@ CELL_TEXT_MAX = 16
 #: At most this many tick labels per axis; longer axes label every k-th token.
 MAX_TICKS_STAGE = 40
 MAX_TICKS_PIPELINE = 24
+HEATMAP_CELLS = 1024  # a longer side is pooled to at most this many cells before colouring
 #: Heads drawn smaller than this (inches) in heads_figure get no token labels.
 COMPACT = 1.3
 #: Longest token label drawn on an axis (longer ones are cut with "…").
@@ -212,8 +213,7 @@ def pipeline_figure(trace: Trace, *, head: int = 0, theme: str = "light", lang: 
             fig.add_artist(FancyArrowPatch((a, y), (b, y), transform=fig.dpi_scale_trans, arrowstyle="-|>",
                                            mutation_scale=22, color=th.muted, linewidth=2))
             _text(fig, (a + b) / 2, y + 0.12, ops[i], th.fg, op_size, linespacing=1.35)
-    sentence = f"{title('pipeline', lang)}: “{_sentence(trace)}”"
-    _text(fig, width / 2, height - 0.35, sentence, th.fg, _fit(sentence, 22, width - 1), va="top")
+    _headline(fig, lambda n: f"{title('pipeline', lang)}: “{_sentence(trace, n)}”", th)
     step = max(t.step for t in ticks)
     _text(fig, width / 2, 0.3, _details(trace, head, lang, step), th.muted, 10.5)
     return fig
@@ -1295,14 +1295,21 @@ def _heatmap(ax: Axes, panel: Panel, th: Theme, precision: int, ticks: Ticks, la
     """One imshow of panel.matrix with labelled axes, and the values in the cells at `cell_size`
     points (None: no values). `colours` overrides the panel's (cmap, norm), e.g. one scale shared
     by several panels; the cells of `blank_rows` get no value written in them."""
-    matrix = np.asarray(panel.matrix, dtype=float)  # (rows, cols)
+    matrix = np.asarray(panel.matrix)  # (rows, cols)
     n_rows, n_cols = matrix.shape
     hidden = panel.hidden
-    shown = matrix if hidden is None else np.ma.masked_array(matrix, mask=hidden)
     cmap, norm = _colours(panel, th) if colours is None else colours
-    # sharp cells while they are several pixels wide; smoothed (not aliased) when they are not
-    smooth = "auto" if min(n_rows, n_cols) > 2 * MAX_TICKS_STAGE else "nearest"
-    image = ax.imshow(shown, cmap=cmap, norm=norm, aspect="auto", interpolation=smooth)
+    if max(n_rows, n_cols) > HEATMAP_CELLS:  # long input: pool blocks of cells before colouring
+        small, small_hidden = _pool(matrix, hidden, panel.sequential)
+        shown = small if small_hidden is None else np.ma.masked_array(small, mask=small_hidden)
+        image = ax.imshow(shown, cmap=cmap, norm=norm, aspect="auto", interpolation="nearest",
+                          extent=(-0.5, n_cols - 0.5, n_rows - 0.5, -0.5))  # axes still count tokens
+    else:
+        matrix = np.asarray(matrix, dtype=float)
+        shown = matrix if hidden is None else np.ma.masked_array(matrix, mask=hidden)
+        # sharp cells while they are several pixels wide; smoothed (not aliased) when they are not
+        smooth = "auto" if min(n_rows, n_cols) > 2 * MAX_TICKS_STAGE else "nearest"
+        image = ax.imshow(shown, cmap=cmap, norm=norm, aspect="auto", interpolation=smooth)
     ax.set_label(f"heatmap {panel.stage}")
     ax.set_facecolor(th.bg)
     ax.grid(False)
@@ -1337,6 +1344,46 @@ def _heatmap(ax: Axes, panel: Panel, th: Theme, precision: int, ticks: Ticks, la
     return image
 
 
+def _pool(matrix: np.ndarray, hidden: np.ndarray | None, peak: bool
+          ) -> tuple[np.ndarray, np.ndarray | None]:
+    """`matrix` cut into f × f blocks (f = ⌈longest side / HEATMAP_CELLS⌉), one value a block: the
+    largest visible value when `peak` (softmax weights: where attention goes stays visible), else
+    the mean of the visible values. A block with no visible cell is hidden. No more pixels than the
+    image has, so colouring a 4,096² matrix costs what a 1,024² one does."""
+    n_rows, n_cols = matrix.shape
+    f = math.ceil(max(n_rows, n_cols) / HEATMAP_CELLS)
+    r, c = math.ceil(n_rows / f), math.ceil(n_cols / f)
+    if hidden is None and n_rows == r * f and n_cols == c * f and np.isfinite(matrix.min() + matrix.max()):
+        # the common case (no mask, whole blocks, nothing infinite): f² strided passes, no copies
+        pooled = np.array(matrix[::f, ::f], dtype=np.float32 if peak else np.float64)  # (r, c)
+        for da in range(f):
+            for db in range(f):
+                if da or db:
+                    part = matrix[da::f, db::f]  # (r, c)  one cell of every block
+                    np.maximum(pooled, part, out=pooled) if peak else np.add(pooled, part, out=pooled)
+        return (pooled if peak else pooled / (f * f)), None
+    seen = np.isfinite(matrix) if hidden is None else np.isfinite(matrix) & ~hidden  # (rows, cols)
+    fill = -np.inf if peak else 0.0
+    padded = np.full((r * f, c * f), fill, dtype=np.float32)  # (r·f, c·f)
+    np.copyto(padded[:n_rows, :n_cols], matrix, where=seen)
+    seen_pad = np.zeros((r * f, c * f), dtype=bool)
+    seen_pad[:n_rows, :n_cols] = seen
+    pooled = np.full((r, c), fill, dtype=np.float64 if not peak else np.float32)  # (r, c)
+    count = np.zeros((r, c), dtype=np.int32)  # (r, c) visible cells a block
+    for da in range(f):  # f² strided passes over (r, c) views: far faster than reducing tiny axes
+        for db in range(f):
+            part = padded[da::f, db::f]  # (r, c)  one cell of every block
+            if peak:
+                np.maximum(pooled, part, out=pooled)
+            else:
+                pooled += part
+            count += seen_pad[da::f, db::f]
+    if not peak:
+        pooled /= np.maximum(count, 1)
+    empty = count == 0
+    return np.where(empty, 0.0, pooled), (empty if empty.any() else None)
+
+
 def _runs(hidden: np.ndarray) -> list[tuple[int, int, int]]:
     """(row, first column, end column) of each run of True cells in each row: one hatched rectangle a
     run draws much faster than one a cell (a causal mask has T runs, not T²/2 cells)."""
@@ -1351,8 +1398,12 @@ def _colours(panel: Panel, th: Theme) -> tuple[Colormap, Normalize]:
         top = 1.0 if panel.matrix.shape[1] <= CELL_TEXT_MAX else float(np.nanmax(panel.matrix)) or 1.0
         cmap, norm = mpl.colormaps[th.sequential], Normalize(0.0, top)
     else:
-        shown = np.isfinite(panel.matrix) if panel.hidden is None else ~panel.hidden & np.isfinite(panel.matrix)
-        top = float(np.abs(panel.matrix[shown]).max()) if shown.any() else 0.0
+        lo, hi = float(np.min(panel.matrix, initial=0.0)), float(np.max(panel.matrix, initial=0.0))
+        if panel.hidden is None and np.isfinite(lo) and np.isfinite(hi):  # two passes over a long matrix
+            top = max(-lo, hi)
+        else:
+            shown = np.isfinite(panel.matrix) if panel.hidden is None else ~panel.hidden & np.isfinite(panel.matrix)
+            top = float(np.max(np.abs(panel.matrix), where=shown, initial=0.0))  # 0.0 when nothing shows
         top = top if top > 0 else 1.0
         cmap, norm = mpl.colormaps[th.diverging], Normalize(-top, top)
     return cmap.with_extremes(bad=th.hidden), norm

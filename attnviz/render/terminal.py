@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rich import box
@@ -19,10 +20,14 @@ from rich.table import Table
 from rich.text import Text
 
 from ..attention import entropy
-from ..lessons import ScaleLesson, SoftmaxSteps
 from ..tokens import visible
 from ..trace import PAD, HeadTrace, Trace
 from .text import caption, table_rows, title, word
+
+if TYPE_CHECKING:  # annotations only: the explain path does not import the lessons, flash and block modules
+    from ..block import DecoderBlockTrace, EncoderBlockTrace, FlowStep, FlowTrace, NormTrace
+    from ..flash import BlockStep, FlashWalk
+    from ..lessons import ScaleLesson, SoftmaxSteps
 
 STAGES = ("input", "qkv", "scores", "scaled", "softmax", "output", "all")
 ARROW = Text("                ↓")
@@ -32,6 +37,8 @@ MAX_ROWS = 12  # rows shown before a matrix is cut (unless --full)
 MAX_LINES = 12  # focus-detail lines shown before they are cut (unless --full)
 PANEL_CHROME = 4  # the panel's borders and padding
 PANEL_WIDTH = 80  # panels are this wide (or the terminal's width, if narrower)
+SUMMARY_LINES = 20  # per-query summary lines (long inputs) shown before they are cut (unless --full)
+TOKEN_LINES = 4  # lines of token pieces (and of ids) shown before they are cut (unless --full)
 
 
 @dataclass(frozen=True)
@@ -117,12 +124,15 @@ def matrix_table(
     label_w = max(label_w, cell_len(corner))
     rows = list(range(n_rows)) if view.full else _shown(n_rows, MAX_ROWS, keep=focus)
     if cell is None:
-        num_w = max((len(view.num(v)) for v in matrix.ravel()), default=1)
+        num_w = _num_width(matrix, view)
     else:
         num_w = max((cell_len(cell(i, j, matrix[i, j]).plain) for i in rows if i is not None
                      for j in range(n_cols)), default=1)
     heads = [_header(c) for c in col_labels]
-    widest = max((cell_len(line) for h in heads for line in h.split("\n")), default=1)
+    # the widest header sets the column width (at most HEADER_MAX): a long input's first 64 columns
+    # and its last decide it, rather than measuring thousands of labels
+    sample = heads if view.full or n_cols <= 64 else [*heads[:64], heads[-1]]
+    widest = max((cell_len(line) for h in sample for line in h.split("\n")), default=1)
     col_w = max(num_w, min(HEADER_MAX, widest))
     sum_w = (len(view.num(1.0)) + 2) if row_sums else 0
     side = label_w + sum_w + (3 if grid else 0)  # a grid adds its two edges and the label's padding
@@ -168,6 +178,34 @@ def matrix_table(
     return table, note if cut else None
 
 
+def _num_width(matrix: np.ndarray, view: View) -> int:
+    """Widest `view.num` of any entry, from the extremes alone: a number's width grows with its size,
+    so min and max (and any −∞/nan) decide it — O(1) formatting for a 4,096 × 4,096 matrix."""
+    if matrix.size == 0:
+        return 1
+    lo, hi = float(np.min(matrix)), float(np.max(matrix))  # two passes, and all that is needed
+    if np.isfinite(lo) and np.isfinite(hi):
+        return max(len(view.num(lo)), len(view.num(hi)))
+    finite = np.isfinite(matrix)
+    values = [float(v) for v in np.unique(matrix[~finite])] if not finite.all() else []
+    if finite.any():
+        values += [float(np.min(matrix, where=finite, initial=np.inf)),
+                   float(np.max(matrix, where=finite, initial=-np.inf))]
+    return max(len(view.num(v)) for v in values)
+
+
+def _joined(items: list[str], view: View, sep: str = " | ", lines: int = TOKEN_LINES) -> str:
+    """items joined by `sep`, cut (unless --full) after about `lines` lines of the panel, with "… N more"."""
+    room = lines * (min(view.width, PANEL_WIDTH) - PANEL_CHROME) - cell_len(word("more", view.lang)) - 4
+    out, used = [], 0
+    for n, item in enumerate(items):
+        used += cell_len(item) + len(sep)
+        if not view.full and used > room:
+            return sep.join(out) + " " + word("more", view.lang).format(n=len(items) - n)
+        out.append(item)
+    return sep.join(out)
+
+
 def _header(label: str) -> str:
     """"K3 침대" → "K3\n침대" (index over token); other labels unchanged."""
     first, _, rest = label.partition(" ")
@@ -193,6 +231,20 @@ def _indexed(prefix: str, tokens) -> list[str]:
     return [f"{prefix}{i + 1} {t.label}" for i, t in enumerate(tokens)]
 
 
+def _line_rows(n: int, view: View, keep: int | None = None) -> list[int | None]:
+    """Which of n detail lines `_lines` keeps (None = the ⋮ line): build only those on long inputs."""
+    if view.full or n <= MAX_LINES:
+        return list(range(n))
+    if keep is None or keep < MAX_LINES - 2:
+        return [*range(MAX_LINES - 1), None]
+    return [*range(MAX_LINES - 2), None, keep]
+
+
+def _some_lines(make: Callable[[int], Text], n: int, view: View, keep: int | None = None) -> list[Text]:
+    """`_lines([make(j) for j in range(n)], view, keep)` without making the lines that are cut."""
+    return [Text("⋮") if j is None else make(j) for j in _line_rows(n, view, keep)]
+
+
 def _lines(items: list[Text], view: View, keep: int | None = None) -> list[Text]:
     """Cut a list of detail lines to MAX_LINES (unless --full) with a ⋮ line, keeping line `keep`."""
     if view.full or len(items) <= MAX_LINES:
@@ -215,12 +267,12 @@ def input_panels(trace: Trace, view: View) -> list[RenderableType]:
     """[Input] the sentence → [Tokens] the pieces with ids → [X = E + P] the input matrix."""
     toks = trace.query_tokens
     text = Text(f'"{_printable(trace.text, view)}"' if trace.text else " ".join(f'"{t.label}"' for t in toks))
-    pieces = Text(" | ".join(t.label for t in toks))
+    pieces = Text(_joined([t.label for t in toks], view))
     ids = [t.id for t in toks]
     body = [pieces, Text(f"{len(toks)} {word('token', view.lang)}" + ("s" if view.lang == "en" else ""),
                          style="dim")]
     if all(i is not None for i in ids):
-        body.append(Text("ids: " + " ".join(str(i) for i in ids), style="dim"))
+        body.append(Text("ids: " + _joined([str(i) for i in ids], view, sep=" ", lines=1), style="dim"))
     labels = _indexed("", toks)
     dims = [f"d{j + 1}" for j in range(trace.d_model)]
     tables = []
@@ -256,12 +308,12 @@ def scores_panel(trace: Trace, head: HeadTrace, focus: int, view: View) -> Panel
     q_toks, k_toks = trace.query_tokens, trace.key_tokens
     table, cut = matrix_table(head.scores, _indexed("Q", q_toks), _indexed("K", k_toks), view,
                               corner="Q·Kᵀ", focus=focus)
-    width = max(len(view.num(v)) for v in head.scores[focus])
+    row = head.scores[focus]
+    width = _num_width(row[None, :], view)
     k_w = len(str(len(k_toks)))
-    lines = [Text(f"Q{focus + 1} · K{j + 1:<{k_w}} → {view.num(s):>{width}} ← "
-                  f"{q_toks[focus].label} · {k_toks[j].label}")
-             for j, s in enumerate(head.scores[focus])]
-    parts = [Text(caption("scores", view.lang), style="italic"), table, *_lines(lines, view)]
+    lines = _some_lines(lambda j: Text(f"Q{focus + 1} · K{j + 1:<{k_w}} → {view.num(row[j]):>{width}} ← "
+                                       f"{q_toks[focus].label} · {k_toks[j].label}"), len(row), view)
+    parts = [Text(caption("scores", view.lang), style="italic"), table, *lines]
     if cut:
         parts.append(cut)
     return _panel("scores", Group(*parts), view)
@@ -273,14 +325,13 @@ def scaled_panel(trace: Trace, head: HeadTrace, focus: int, view: View) -> Panel
     table, cut = matrix_table(head.scaled if head.masked is None else head.masked,
                               _indexed("Q", trace.query_tokens), _indexed("K", trace.key_tokens), view,
                               corner="÷ √d_k", focus=focus)
-    s_w = max(len(view.num(v)) for v in head.scores[focus])
-    c_w = max(len(view.num(v)) for v in head.scaled[focus])
-    k_w = len(str(len(head.scores[focus])))
-    lines = [Text(f"Q{focus + 1} · K{j + 1:<{k_w}}: {view.num(s):>{s_w}} ÷ {view.num(root)} = "
-                  f"{view.num(c):>{c_w}}")
-             for j, (s, c) in enumerate(zip(head.scores[focus], head.scaled[focus]))]
+    row_s, row_c = head.scores[focus], head.scaled[focus]
+    s_w, c_w = _num_width(row_s[None, :], view), _num_width(row_c[None, :], view)
+    k_w = len(str(len(row_s)))
+    lines = _some_lines(lambda j: Text(f"Q{focus + 1} · K{j + 1:<{k_w}}: {view.num(row_s[j]):>{s_w}} ÷ "
+                                       f"{view.num(root)} = {view.num(row_c[j]):>{c_w}}"), len(row_s), view)
     head_line = Text(f"√d_k = √{trace.d_k} = {root:.{max(view.precision, 2)}f}", style="bold")
-    parts = [Text(caption("scaled", view.lang), style="italic"), head_line, table, *_lines(lines, view)]
+    parts = [Text(caption("scaled", view.lang), style="italic"), head_line, table, *lines]
     if cut:
         parts.append(cut)
     return _panel("scaled", Group(*parts), view)
@@ -295,36 +346,61 @@ def softmax_panel(trace: Trace, head: HeadTrace, focus: int, view: View) -> Pane
     row = head.weights[focus]
     best = int(np.argmax(row))
     visible = np.ones_like(row, dtype=bool) if head.mask is None else head.mask[focus]
-    lines = []
-    for j, w in enumerate(row):
+
+    def make(j: int) -> Text:
         if not visible[j]:
-            line = Text(f"{q_toks[focus].label} → {k_toks[j].label}: (0)  ×", style="dim")
-        else:
-            line = Text(f"{q_toks[focus].label} → {k_toks[j].label}: ({view.num(w)})")
-            if j == best:
-                line.append(f" ← {word('most', view.lang)}", style="bold")
-                line.stylize("bold")
-        lines.append(line)
+            return Text(f"{q_toks[focus].label} → {k_toks[j].label}: (0)  ×", style="dim")
+        line = Text(f"{q_toks[focus].label} → {k_toks[j].label}: ({view.num(row[j])})")
+        if j == best:
+            line.append(f" ← {word('most', view.lang)}", style="bold")
+            line.stylize("bold")
+        return line
+
     focus_head = Text(f"{word('focus', view.lang)} Q{focus + 1} = {q_toks[focus].label}  "
                       f"({word('entropy', view.lang)} {entropy(row):.{view.precision}f} nats)", style="bold")
     parts = [Text(caption("softmax", view.lang), style="italic"), table, focus_head,
-             *_lines(lines, view, keep=best)]
+             *_some_lines(make, len(row), view, keep=best)]
+    if len(q_toks) > MAX_ROWS:  # a long input: one summary line per query
+        parts += summary_lines(trace, head, focus, view)
     if cut:
         parts.append(cut)
     return _panel("softmax", Group(*parts), view)
 
 
+def summary_lines(trace: Trace, head: HeadTrace, focus: int, view: View) -> list[Text]:
+    """For each query (cut with ⋮ beyond SUMMARY_LINES unless --full, the focus kept): its most
+    attended key, that weight and the row's entropy — "Q12 잔다  → K6 .  0.48  H 1.23"."""
+    n = len(trace.query_tokens)
+    rows = list(range(n)) if view.full else _shown(n, SUMMARY_LINES, keep=focus)
+    q_w, k_w = len(str(n)), len(str(len(trace.key_tokens)))
+    out = [Text(word("summary", view.lang), style="bold")]
+    for i in rows:
+        if i is None:
+            out.append(Text("⋮"))
+            continue
+        row = head.weights[i]
+        best = int(np.argmax(row))
+        q_label = short(trace.query_tokens[i].label, LABEL_MAX)
+        k_label = short(trace.key_tokens[best].label, LABEL_MAX)
+        q_cell = f"Q{i + 1:<{q_w}} {q_label}" + " " * (LABEL_MAX - cell_len(q_label))
+        k_cell = f"K{best + 1:<{k_w}} {k_label}" + " " * (LABEL_MAX - cell_len(k_label))
+        out.append(Text(f"{q_cell} → {k_cell} {view.num(float(row[best]))}  H {view.num(float(entropy(row)))}",
+                        style="reverse" if i == focus else ""))
+    return out
+
+
 def output_panel(trace: Trace, head: HeadTrace, focus: int, view: View) -> Panel:
     """[Weighted sum] context = 0.32 × V1 + 0.02 × V2 + … = [ … ], and the output matrix."""
     row = head.weights[focus]
-    terms = [Text(f"{view.num(w)} × V{j + 1}" + (" +" if j < len(row) - 1 else "")) for j, w in enumerate(row)]
+    terms = _some_lines(lambda j: Text(f"{view.num(row[j])} × V{j + 1}" + (" +" if j < len(row) - 1 else "")),
+                        len(row), view, keep=len(row) - 1)
     vec = "[" + ", ".join(view.num(v) for v in head.output[focus]) + "]"
     label = f"{word('context', view.lang)} Q{focus + 1} ({trace.query_tokens[focus].label}) ="
     dims = [f"d{j + 1}" for j in range(head.output.shape[1])]
     table, _ = matrix_table(head.output, _indexed("Z", trace.query_tokens), dims, view, corner="softmax·V",
                             focus=focus)
     parts = [Text(caption("output", view.lang), style="italic"), Text(label, style="bold"),
-             *_lines(terms, view, keep=len(terms) - 1), Text(f"= {vec}", style="bold"), table]
+             *terms, Text(f"= {vec}", style="bold"), table]
     return _panel("output", Group(*parts), view, subtitle=f"T × d_v = {head.output.shape[0]} × {head.output.shape[1]}")
 
 
@@ -799,7 +875,6 @@ def layers_view(traces, *, focus: int = 0, view: View) -> Group:
 
 # --- flash views (issue 5): add flash functions below this line ---
 
-from ..flash import BlockStep, FlashWalk  # noqa: E402
 
 FLASH_MAX_BLOCKS = 6  # key blocks walked through before the list is cut (unless --full); the last one always shows
 
@@ -932,7 +1007,6 @@ def flash_view(walk: FlashWalk, *, view: View) -> Group:
 
 # --- block and flow views (issue 7): add block/flow functions below this line ---
 
-from ..block import DecoderBlockTrace, EncoderBlockTrace, FlowStep, FlowTrace, NormTrace, shape_text  # noqa: E402
 from .text import CAPTIONS, TITLES, WORDS  # noqa: E402
 
 CIRCLED = "①②③④⑤⑥⑦"
@@ -1203,6 +1277,8 @@ def _shape(shape: tuple[int, ...]) -> str:
 def _arrow_lines(shapes, names: dict[str, str], lead: str, room: int, view: View, style: str = "") -> list[Text]:
     """"(5,) ids → (5, 8) embeddings → …" packed into lines of at most `room` cells, broken only at
     arrows (a continuation line starts with →), so no shape is split."""
+    from ..block import shape_text
+
     parts = [shape_text((s,), names) for s in shapes]
     lines, line = [], lead + parts[0]
     for part in parts[1:]:

@@ -111,6 +111,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "op_softmax": ("softmax per row", "행마다 소프트맥스"),
     "op_mask_softmax": ("mask + softmax per row", "마스크 + 행마다 소프트맥스"),
     "op_v": ("· V", "· V"),
+    "summary": ("Every query: its most attended key, that weight, the row's entropy (nats)",
+                "쿼리마다: 가장 집중한 키, 그 가중치, 행의 엔트로피 (nats)"),
+    "more": ("… {n} more (--full shows all)", "… {n}개 더 (--full 로 전체 보기)"),
 }
 
 
