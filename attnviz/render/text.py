@@ -529,3 +529,38 @@ WORDS.update({
     "encoder_block": ("Encoder block", "인코더 블록"),
     "decoder_block": ("Decoder block", "디코더 블록"),
 })
+
+# A real checkpoint's layer (attnviz.models.block_trace): its name and layer, pre-LN order, the final LayerNorm.
+TITLES.update({
+    "block_decoder_only": ("Decoder-only block", "디코더 전용 블록"),
+    "block_model": ("{block} · {name} · layer {layer}", "{block} · {name} · {layer}층"),
+    "blk_residual_pre": ("{n} Residual: x + {f}(LN(x))", "{n} 잔차 연결(Residual): x + {f}(LN(x))"),
+    "blk_final_norm": ("{n} Final LayerNorm", "{n} 최종 레이어 정규화(LayerNorm)"),
+})
+CAPTIONS.update({
+    "blk_pre_attn": ("Pre-LN: Q, K and V are projected from LN(x), the LayerNorm above; the residual below adds "
+                     "Attn to x itself, not to LN(x).",
+                     "Pre-LN: Q, K, V는 바로 위 LayerNorm의 출력 LN(x)에서 만듭니다. 아래 잔차 연결은 Attn을 "
+                     "LN(x)가 아닌 x 자체에 더합니다."),
+    "blk_final_norm": ("The model's own LayerNorm after its last block (GPT-2's ln_f): transformers reports the "
+                       "last hidden state after it.",
+                       "마지막 블록 뒤에 오는 모델 자체의 LayerNorm(GPT-2의 ln_f): transformers의 마지막 은닉 "
+                       "상태는 이것을 거친 값입니다."),
+    "blk_output_model": ("Layer {layer}'s output, transformers' hidden_states[{next}]: the input of layer {next}.",
+                         "{layer}층의 출력, transformers의 hidden_states[{next}]: {next}층의 입력이 됩니다."),
+    "blk_output_model_last": ("The last layer's output, transformers' hidden_states[{next}] (the last hidden "
+                              "state): what the model's head reads.",
+                              "마지막 층의 출력, transformers의 hidden_states[{next}] (마지막 은닉 상태): 모델의 "
+                              "헤드가 읽는 값입니다."),
+})
+WORDS.update({
+    "block_dims_pre": ("d_model = {d}, d_ff = {f}, heads = {h}, {act}, pre-LN, ε = {eps}",
+                       "d_model = {d}, d_ff = {f}, 헤드 {h}개, {act}, Pre-LN, ε = {eps}"),
+    "block_model_line": ("{arch} checkpoint, {n} layers (0–{last})\n"
+                         "x = hidden_states[{layer}] → output = hidden_states[{next}] (transformers' numbering)",
+                         "{arch} 체크포인트, {n}개 층 (0–{last})\n"
+                         "x = hidden_states[{layer}] → 출력 = hidden_states[{next}] (transformers의 번호)"),
+    "ln_normed": ("{label}: before γ and β, μ = {mean} and σ² = {var}; then γ and β scale and shift each "
+                  "dimension.",
+                  "{label}: γ·β 적용 전 μ = {mean}, σ² = {var}; 그다음 γ와 β가 차원마다 곱하고 더합니다."),
+})
