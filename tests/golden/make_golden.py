@@ -33,12 +33,12 @@ from __future__ import annotations
 
 import math
 import sys
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from npz import save_npz  # tests/golden/npz.py: this script runs from its own folder
 
 SEED = 20240611
 OUT = Path(__file__).resolve().parent / "attention_golden.npz"
@@ -223,27 +223,10 @@ def build() -> dict[str, np.ndarray]:
     return arrays
 
 
-def save(arrays: dict[str, np.ndarray], path: Path) -> None:
-    """Like np.savez_compressed, but with fixed timestamps and order: the same values, the same bytes."""
-    tmp = path.with_suffix(".tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for key in sorted(arrays):
-            arr = np.asarray(arrays[key])
-            if arr.dtype.kind not in "fbiU":
-                sys.exit(f"{key}: dtype {arr.dtype} would need pickle")
-            if arr.dtype.kind == "f":
-                arr = arr.astype(np.float64)
-            info = zipfile.ZipInfo(key + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            with zf.open(info, "w") as fh:
-                np.lib.format.write_array(fh, arr.copy(order="C"), allow_pickle=False)
-    tmp.replace(path)
-
-
 def main() -> None:
     torch.set_num_threads(1)
     arrays = build()
-    save(arrays, OUT)
+    save_npz(arrays, OUT, cast={"f": np.float64})
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes, {len(arrays)} arrays) with torch {torch.__version__}")
 
 

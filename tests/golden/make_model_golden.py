@@ -35,7 +35,6 @@ import importlib.util
 import json
 import shutil
 import sys
-import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -43,6 +42,7 @@ import numpy as np
 import tokenizers
 import torch
 import transformers
+from npz import save_npz  # tests/golden/npz.py: this script runs from its own folder
 from tokenizers import decoders, models, normalizers, pre_tokenizers, processors, trainers
 
 SEED = 20240611
@@ -213,23 +213,6 @@ def minilm_dir() -> Path | None:
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
-def save(arrays: dict[str, np.ndarray], path: Path) -> None:
-    """Like np.savez_compressed, with fixed timestamps and order; floats stay float32 (transformers' own dtype)."""
-    tmp = path.with_suffix(".tmp")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for key in sorted(arrays):
-            arr = np.asarray(arrays[key])
-            if arr.dtype.kind not in "fbiU":
-                sys.exit(f"{key}: dtype {arr.dtype} would need pickle")
-            if arr.dtype.kind == "i":
-                arr = arr.astype(np.int64)
-            info = zipfile.ZipInfo(key + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            with zf.open(info, "w") as fh:
-                np.lib.format.write_array(fh, arr.copy(order="C"), allow_pickle=False)
-    tmp.replace(path)
-
-
 def main() -> None:
     torch.set_num_threads(1)
     bert_tok, gpt_tok = wordpiece_tokenizer(), byte_level_tokenizer()
@@ -249,7 +232,7 @@ def main() -> None:
     arrays["meta/tokenizers_version"] = np.asarray(tokenizers.__version__)
     arrays["meta/numpy_version"] = np.asarray(np.__version__)
     arrays["meta/seed"] = np.asarray(SEED, dtype=np.int64)
-    save(arrays, OUT)
+    save_npz(arrays, OUT, cast={"i": np.int64})
     print(f"wrote {OUT.relative_to(ROOT)} ({OUT.stat().st_size} bytes, {len(arrays)} arrays) with torch "
           f"{torch.__version__}, transformers {transformers.__version__}")
 
