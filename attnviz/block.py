@@ -36,7 +36,7 @@ import numpy as np
 
 from . import attention
 from .errors import InputError
-from .tokens import DEFAULT_TOKENIZER, Token, load_tokenizer, tokenize, visible
+from .tokens import DEFAULT_TOKENIZER, Token, bos_token, load_tokenizer, tokenize, visible
 from .trace import Trace, check_length, embed_with_positions, project_heads
 from .weights import DECIMALS, Weights, check_sizes, init_weights
 
@@ -49,7 +49,6 @@ TOP = 5  # candidates kept per step for display
 PARAMS_STREAM, CROSS_STREAM, SOURCE_STREAM, SAMPLE_STREAM = 2, 3, 4, 6
 MAX_LAYERS = 12
 MAX_STEPS = 64
-BOS = "<BOS>"
 
 
 # --- the math ------------------------------------------------------------------------------------
@@ -373,12 +372,6 @@ def decoder_block(tokens: tuple[Token, ...], source_tokens: tuple[Token, ...], s
     norm3 = norm_trace(residual3, g[2], b[2], eps)
     return DecoderBlockTrace(masked, residual1, norm1, cross, residual2, norm2, ff, residual3, norm3, block_params)
 
-
-def bos_token(tokenizer: str = DEFAULT_TOKENIZER) -> Token:
-    """The decoder's first input, <BOS> (with the tokenizer's <bos> id when it has one)."""
-    hf = load_tokenizer(tokenizer)._hf
-    bos_id = hf.token_to_id("<bos>") if hf is not None else None
-    return Token(BOS, "<bos>", bos_id, 0, 0, special=True)
 
 
 def block_from_text(text: str, weights: Weights, *, seed: int = 0, d_ff: int | None = None,

@@ -264,11 +264,9 @@ def _model_heads(text: str, model: str, layer: str, *, head, causal, query, no_s
         return fig.layers_figure(traces, focus=focus, **style)
 
     def doc():
-        from .export import trace_to_json
+        from .export import trace_to_json, traces_to_json
 
-        if len(traces) == 1:
-            return trace_to_json(traces[0])
-        return "[" + ",".join(trace_to_json(t).rstrip("\n") for t in traces) + "]\n"
+        return trace_to_json(traces[0]) if len(traces) == 1 else traces_to_json(traces)
 
     _finish(out, name="heads", doc=doc, terminal=terminal, figure=figure,
             trace=traces[0] if len(traces) == 1 else None, head=h or 0)

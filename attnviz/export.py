@@ -62,6 +62,11 @@ def trace_to_json(trace: Trace) -> str:
     return json.dumps(trace_to_dict(trace), ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
+def traces_to_json(traces) -> str:
+    """A JSON list of `attnviz.trace/1` documents (e.g. every layer of a model), stable bytes."""
+    return json.dumps([trace_to_dict(t) for t in traces], ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
 def _array(value, dtype=np.float64) -> np.ndarray | None:
     return None if value is None else np.asarray(value, dtype=dtype)
 

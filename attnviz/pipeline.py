@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
-from .tokens import DEFAULT_TOKENIZER, Token, load_tokenizer, tokenize
+from .tokens import DEFAULT_TOKENIZER, Token, bos_token, tokenize
 from .trace import Trace, cross_attention_trace, self_attention_trace
 from .weights import Weights, init_weights, load_weights
 
@@ -37,14 +37,9 @@ def self_attention(text: str = SEED_SENTENCE, *, seed: int = 0, d_model: int = 8
     return self_attention_trace(tokens, w, seed=seed, causal=causal, text=text, pad_to=pad_to, split=split)
 
 
-BOS = "<BOS>"
-
-
 def decoder_tokens(target: str | None, tokenizer: str) -> tuple[Token, ...]:
     """<BOS>, then the target text's tokens (if any): the decoder's input."""
-    tok = load_tokenizer(tokenizer)
-    bos_id = tok._hf.token_to_id("<bos>") if tok._hf is not None else None
-    bos = Token(BOS, "<bos>", bos_id, 0, 0, special=True)
+    bos = bos_token(tokenizer)
     if target is None or not target.strip():
         return (bos,)
     return (bos, *tokenize(target, tokenizer))

@@ -20,6 +20,8 @@ DEFAULT_TOKENIZER = "default"
 _PACKAGED_JSON = Path(__file__).resolve().parent / "data" / "tokenizer.json"  # a plain path: importlib.resources
 # (and zipfile) cost ~7 ms of start-up, and the package is always installed as files
 BUILTIN = ("default", "words", "chars")
+#: The decoder's start token, as shown; its id is the tokenizer's `<bos>` when it has one.
+BOS = "<BOS>"
 
 _WORD_RE = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 
@@ -192,6 +194,13 @@ def load_tokenizer(spec: str = DEFAULT_TOKENIZER) -> Tokenizer:
             f"{path} is not a Hugging Face tokenizer.json ({str(exc).splitlines()[0][:120]}): "
             "pass a tokenizer.json saved by the tokenizers library, or use default, words or chars"
         ) from None
+
+
+def bos_token(tokenizer: str = DEFAULT_TOKENIZER) -> Token:
+    """The decoder's first input, <BOS> (with the tokenizer's <bos> id when it has one)."""
+    hf = load_tokenizer(tokenizer)._hf
+    bos_id = hf.token_to_id("<bos>") if hf is not None else None
+    return Token(BOS, "<bos>", bos_id, 0, 0, special=True)
 
 
 def clean_text(text: str) -> str:
