@@ -309,10 +309,10 @@ def test_view_of_padded_minilm_fits():
 
 
 def test_block_figure_follows_the_pre_ln_order():
-    from attnviz.render.figure import block_figure
+    from attnviz.render import figure
 
-    fig = block_figure(blocks("tiny-gpt2")[1])
-    texts = [t.get_text() for t in fig.texts]
+    fig = figure.block_figure(blocks("tiny-gpt2")[1])
+    texts = figure.texts(fig)
     assert any("tiny-gpt2" in t and "layer 1" in t for t in texts)
     order = [t for t in texts if t in ("x", "LayerNorm", "Attn(LN(x))", "x + Attn(LN(x))", "FFN (gelu_new)",
                                        "x + FFN(LN(x))", "final LayerNorm")]

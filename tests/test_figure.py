@@ -92,7 +92,7 @@ def test_every_stage_draws_without_warnings(trace, stage):
             fig = figure.stage_figure(trace, stage, lang=lang)
             draw(fig)
     assert len(heatmaps(fig)) == 1
-    assert any(t.get_text() == title(stage, "ko") for t in fig.texts)
+    assert title(stage, "ko") in figure.texts(fig)
 
 
 def test_pipeline_has_four_heatmaps_labelled_queries_and_keys(trace):
@@ -104,15 +104,15 @@ def test_pipeline_has_four_heatmaps_labelled_queries_and_keys(trace):
     assert all("queries (rows)" in ax.get_ylabel() for ax in axes)
     assert all("keys (columns)" in ax.get_xlabel() for ax in axes[:3])
     assert "dimensions (columns)" in axes[3].get_xlabel()
-    labels = [t.get_text() for t in axes[0].get_yticklabels()]
+    labels = figure.labels(axes[0], "yticks")
     assert labels == ["고양이는", "침대에서", "잔다"]
-    assert any(KO in t.get_text() for t in fig.texts)  # the sentence is in the title
-    assert any("√4 = 2.00" in t.get_text() for t in fig.texts)  # √d_k shown with its value
+    assert any(KO in t for t in figure.texts(fig))  # the sentence is in the title
+    assert any("√4 = 2.00" in t for t in figure.texts(fig))  # √d_k shown with its value
 
 
 def test_pipeline_in_korean_uses_korean_titles(trace):
     fig = figure.pipeline_figure(trace, lang="ko")
-    texts = {t.get_text() for t in fig.texts}
+    texts = set(figure.texts(fig))
     for stage in ("scores", "scaled", "softmax", "output"):  # "1단계" above "쿼리–키 내적 Q·Kᵀ"
         assert title(stage, "ko").replace(" · ", "\n", 1) in texts
     assert heatmaps(fig)[0].get_ylabel() == "쿼리 (행)"
@@ -122,10 +122,10 @@ def test_small_matrices_show_values_and_masked_cells(trace):
     masked = self_attention(KO, tokenizer="words", causal=True)
     axes = heatmaps(figure.pipeline_figure(masked, precision=3))
     t = len(masked.query_tokens)
-    assert [len(ax.texts) for ax in axes] == [t * t, t * t, t * t, t * masked.d_v]
+    assert [len(figure.labels(ax, "cells")) for ax in axes] == [t * t, t * t, t * t, t * masked.d_v]
     hidden = int((~masked.heads[0].mask).sum())
-    assert sum(x.get_text() == "−∞" for x in axes[1].texts) == hidden
-    assert any(len(x.get_text().split(".")[-1]) == 3 for x in axes[0].texts)  # precision 3
+    assert figure.labels(axes[1], "cells").count("−∞") == hidden
+    assert any(len(x.split(".")[-1]) == 3 for x in figure.labels(axes[0], "cells"))  # precision 3
 
 
 def test_long_input_thins_labels_and_writes_no_cell_text(tmp_path):
@@ -134,8 +134,8 @@ def test_long_input_thins_labels_and_writes_no_cell_text(tmp_path):
     assert len(long.query_tokens) >= 200
     for fig in (figure.pipeline_figure(long), figure.stage_figure(long, "softmax")):
         for ax in heatmaps(fig):
-            assert len(ax.texts) == 0
-            assert len(ax.get_yticks()) <= figure.MAX_TICKS_STAGE
+            assert figure.labels(ax, "cells") == [] and len(ax.texts) == 0  # no values in the cells
+            assert len(figure.labels(ax, "yticks")) <= figure.MAX_TICKS_STAGE
     assert figure.save_figure(long, tmp_path / "long.png", dpi=50).stat().st_size > 0
 
 

@@ -69,7 +69,14 @@ def axes_named(fig, prefix: str):
 
 
 def texts(ax) -> list[str]:
-    return [t.get_text() for t in ax.texts]
+    """What is written in the cells of a heatmap or a mask grid."""
+    return [t.get_text() for t in ax.texts] + figure.labels(ax, "cells")
+
+
+def cells(ax):
+    """The coloured cells of a heatmap: a QuadMesh, or an AxesImage for a large matrix."""
+    (mappable,) = [a for a in (*ax.images, *ax.collections) if a.get_label() == "cells"]
+    return mappable
 
 
 def draw(fig) -> None:
@@ -127,10 +134,10 @@ def test_causal_mask_grid_has_a_circle_on_and_below_the_diagonal(traces):
     t = 5
     assert texts(grid).count("○") == t * (t + 1) // 2
     assert texts(grid).count("×") == t * (t - 1) // 2
-    assert [x.get_text() for x in grid.get_yticklabels()] == TOKENS  # rows are queries
-    assert [x.get_text() for x in grid.get_xticklabels()] == TOKENS  # columns are keys
+    assert figure.labels(grid, "yticks") == TOKENS  # rows are queries
+    assert figure.labels(grid, "xticks") == TOKENS  # columns are keys
     (soft,) = axes_named(fig, "heatmap softmax")
-    assert soft.images[0].get_array().shape == (t, t)
+    assert cells(soft).get_array().shape == (t, t)
     assert texts(soft).count("0") == t * (t - 1) // 2  # hidden cells are exactly 0
 
 
@@ -140,7 +147,7 @@ def test_compare_puts_the_encoder_beside_the_decoder(traces):
     assert texts(encoder).count("○") == 25 and "×" not in texts(encoder)
     assert texts(decoder).count("×") == 10
     assert len(axes_named(fig, "heatmap softmax")) == 2
-    shown = {t.get_text() for t in fig.texts}
+    shown = set(figure.texts(fig))
     assert {"인코더 · 마스크 없음", "디코더 · Look-Ahead 마스크"} <= shown
 
 
@@ -154,8 +161,8 @@ def test_a_pad_query_row_is_marked_and_all_zero(traces):
     marks = [t for t in texts(soft) if "[PAD]" in t]
     assert len(marks) == 2  # one note in each [PAD] row, instead of its seven zeros
     assert len(texts(soft)) == 5 * 7 + 2
-    assert np.all(soft.images[0].get_array().data[5:] == 0)
-    outlined = [p for p in soft.patches if isinstance(p, Rectangle) and p.get_linestyle() != "-"]
+    assert np.all(cells(soft).get_array().data[5:] == 0)
+    outlined = [p for p in soft.patches if isinstance(p, Rectangle) and p.get_linestyle() == (0, (4, 2))]
     assert len(outlined) == 2
 
 
@@ -171,15 +178,15 @@ def test_heads_figure_has_one_heatmap_per_head_and_the_output(traces):
     fig = figure.heads_figure(trace, focus=1)
     labels = [ax.get_label() for ax in axes_named(fig, "heatmap")]
     assert labels == ["heatmap head 1", "heatmap head 2", "heatmap head 3", "heatmap head 4", "heatmap projected"]
-    assert {f"Head {i}" for i in range(1, 5)} <= {t.get_text() for t in fig.texts}
+    assert {f"Head {i}" for i in range(1, 5)} <= set(figure.texts(fig))
     heads = axes_named(fig, "heatmap head")
     for i, ax in enumerate(heads):
-        assert np.allclose(ax.images[0].get_array(), trace.heads[i].weights)
-        assert ax.images[0].norm.vmax == 1.0  # one colour scale for every head
-        assert len(ax.texts) == 25  # small: values in the cells
+        assert np.allclose(cells(ax).get_array(), trace.heads[i].weights)
+        assert cells(ax).norm.vmax == 1.0  # one colour scale for every head
+        assert len(texts(ax)) == 25  # small: values in the cells
     out = axes_named(fig, "heatmap projected")[0]
-    assert out.images[0].get_array().shape == (5, 16)
-    assert any("“는”" in t.get_text() for t in fig.texts)  # the outlined query is named
+    assert cells(out).get_array().shape == (5, 16)
+    assert any("“는”" in t for t in figure.texts(fig))  # the outlined query is named
 
 
 def test_many_heads_still_draw(traces):
@@ -204,9 +211,9 @@ def test_cross_heatmap_is_decoder_tokens_by_source_tokens(traces):
     assert t != s
     fig = figure.cross_figure(trace, focus=1)
     (ax,) = axes_named(fig, "heatmap")
-    assert ax.images[0].get_array().shape == (t, s)
-    assert [x.get_text() for x in ax.get_yticklabels()][0] == "<BOS>"
-    assert [x.get_text() for x in ax.get_xticklabels()] == TOKENS
+    assert cells(ax).get_array().shape == (t, s)
+    assert figure.labels(ax, "yticks")[0] == "<BOS>"
+    assert figure.labels(ax, "xticks") == TOKENS
     assert "decoder" in ax.get_ylabel() and "encoder" in ax.get_xlabel()
     assert not axes_named(fig, "image")
 
@@ -218,7 +225,7 @@ def test_image_overlay_is_the_focus_row_on_the_patch_grid(grid, focus):
     rows, cols = grid
     fig = figure.cross_figure(trace, focus=focus)
     (heat,) = axes_named(fig, "heatmap")
-    assert heat.images[0].get_array().shape == (len(trace.query_tokens), rows * cols)
+    assert cells(heat).get_array().shape == (len(trace.query_tokens), rows * cols)
     (image_ax,) = axes_named(fig, "image")
     photo, overlay = image_ax.images
     assert overlay.get_label() == "overlay"
@@ -227,7 +234,7 @@ def test_image_overlay_is_the_focus_row_on_the_patch_grid(grid, focus):
     assert photo.get_array().shape[2] == 3  # the picture itself, under the overlay
     assert len(image_ax.texts) == rows * cols  # each patch's weight written in it
     token = trace.query_tokens[focus].label
-    assert any(f"“{token}”" in t.get_text() for t in fig.texts)  # titled with the focus query
+    assert any(f"“{token}”" in t for t in figure.texts(fig))  # titled with the focus query
 
 
 def test_cross_figure_refuses_self_attention(traces):
@@ -267,13 +274,13 @@ def test_softmax_figure_bars_values_and_highlight():
         assert len(colours) == 2  # the largest one stands out
         assert len(ax.texts) == 5  # each labelled with its value
     assert texts(scores)[0] == "10.50" and texts(probs)[0] == "0.68"
-    assert not any("÷" in t.get_text() for t in fig.texts)
+    assert not any("÷" in t for t in figure.texts(fig))
 
 
 def test_softmax_figure_notes_the_divisor():
     steps = softmax_steps([10.5, 2.3, 6.1], scale=2.0)
     fig = figure.softmax_figure(steps, lang="ko")
-    assert any("÷ 2.00" in t.get_text() for t in fig.texts)
+    assert any("÷ 2.00" in t for t in figure.texts(fig))
     with pytest.raises(InputError, match="labels"):
         figure.softmax_figure(steps, labels=["a"])
 

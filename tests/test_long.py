@@ -115,6 +115,7 @@ def test_pooled_heatmap_keeps_peaks_and_hidden_blocks():
 
 
 def test_2048_token_figure_has_no_cell_text(tmp_path):
+    from attnviz.render import figure
     from attnviz.render.figure import MAX_TICKS_PIPELINE, pipeline_figure, save_view
 
     trace = self_attention("가" * 2048, tokenizer="chars")
@@ -122,8 +123,8 @@ def test_2048_token_figure_has_no_cell_text(tmp_path):
     heatmaps = [ax for ax in fig.axes if ax.get_label().startswith("heatmap")]
     assert heatmaps
     for ax in heatmaps:
-        assert len(ax.texts) == 0
-        assert 0 < len(ax.get_yticks()) <= MAX_TICKS_PIPELINE
+        assert figure.labels(ax, "cells") == [] and len(ax.texts) == 0
+        assert 0 < len(figure.labels(ax, "yticks")) <= MAX_TICKS_PIPELINE
     path = save_view(fig, tmp_path / "long.png", dpi=50)
     assert path.stat().st_size > 0
 

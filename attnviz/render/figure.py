@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -22,19 +23,23 @@ import matplotlib as mpl
 import numpy as np
 from matplotlib import font_manager
 from matplotlib.axes import Axes
-from matplotlib.collections import PatchCollection
+from matplotlib.cm import ScalarMappable
+from matplotlib.collections import PatchCollection, QuadMesh
 from matplotlib.colors import Colormap, ListedColormap, Normalize
 from matplotlib.figure import Figure
-from matplotlib.ft2font import FT2Font, LoadFlags
-from matplotlib.image import AxesImage
 from matplotlib.lines import Line2D
+from matplotlib.markers import TICKDOWN, TICKLEFT, TICKRIGHT
 from matplotlib.patches import FancyArrowPatch, Rectangle
-from matplotlib.ticker import NullLocator
+from matplotlib.ticker import MaxNLocator, NullLocator
+from matplotlib.transforms import Affine2D
 
 from ..errors import InputError, OutputError
 from ..files import atomic_write
 from ..lessons import ScaleLesson, SoftmaxSteps
 from ..trace import HeadTrace, Trace
+from . import png
+from .labels import FONT_FILE, Labels
+from .labels import width as _width
 from .text import LANGS, caption, title, word
 
 #: File formats save_figure writes, chosen by the path's extension.
@@ -60,12 +65,14 @@ CELL_TEXT_MAX = 16
 MAX_TICKS_STAGE = 40
 MAX_TICKS_PIPELINE = 24
 HEATMAP_CELLS = 1024  # a longer side is pooled to at most this many cells before colouring
+MESH_CELLS = 64  # up to this many rows and columns a heatmap is one quad a cell, not a resampled image
+TICK = 2 + 3.5  # points from a heatmap's edge to its tick labels: the tick mark, then the gap
+LABEL_PAD = 6  # points from the tick labels to the axis label
 #: Heads drawn smaller than this (inches) in heads_figure get no token labels.
 COMPACT = 1.3
 #: Longest token label drawn on an axis (longer ones are cut with "…").
 LABEL_CHARS = 12
 
-FONT_FILE = Path(__file__).resolve().parent.parent / "fonts" / "NanumGothic.ttf"
 # DejaVu Sans (matplotlib's own) first: its √ → are full-size (NanumGothic's are small) and it has
 # − and ᵀ, which NanumGothic lacks; Hangul, which DejaVu lacks, falls back to NanumGothic glyph by glyph
 FONT_FAMILY = ["DejaVu Sans", "NanumGothic"]
@@ -201,8 +208,8 @@ def pipeline_figure(trace: Trace, *, head: int = 0, theme: str = "light", lang: 
         ax = _axes(fig, (x, y0, side, side))
         # values as large as each panel allows (a common size would be set by the most crowded one)
         image = _heatmap(ax, panel, th, precision, ticks[i], label, _cell_size(panel.matrix, precision, side, side))
-        cax = _axes(fig, (x + 0.05 * side, y0 - bar_top - 0.14, 0.9 * side, 0.14))
-        _colorbar(fig, image, cax, panel, th, "horizontal", label - 1)
+        bar_box = (x + 0.05 * side, y0 - bar_top - 0.14, 0.9 * side, 0.14)
+        _colorbar(fig, image, bar_box, panel, th, "horizontal", label - 1)
         _text(fig, x + side / 2, y0 + side + 0.1, panel.heading, th.muted, heading_size, linespacing=1.25)
         _text(fig, x + side / 2, y0 + side + 0.2 + heading_lines * 11 * 1.25 / 72, mains[i], th.fg, main_size,
               linespacing=1.3)
@@ -261,7 +268,7 @@ def stage_figure(trace: Trace, stage: str, *, head: int = 0, theme: str = "light
     y = foot + bottom + (room_h - h) / 2
     ax = _axes(fig, (x, y, w, h))
     image = _heatmap(ax, panel, th, precision, ticks, label, _cell_size(panel.matrix, precision, w, h))
-    _colorbar(fig, image, _axes(fig, (x + w + 0.2, y, 0.2, h)), panel, th, "vertical", label - 1)
+    _colorbar(fig, image, (x + w + 0.2, y, 0.2, h), panel, th, "vertical", label - 1)
     fits = width - 1.0
     _text(fig, x + w / 2, y + h + 0.14, panel.heading, th.muted, _fit(panel.heading, 14, fits), linespacing=1.25)
     _text(fig, x + w / 2, y + h + 0.26 + heading_lines * 14 * 1.25 / 72, title(stage, lang), th.fg,
@@ -316,13 +323,34 @@ def save_stage_figures(trace: Trace, out_dir: str | Path, *, fmt: str = "png", d
             out_dir.mkdir(exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot create {out_dir}: {exc.strerror} (choose a writable folder)") from None
-    paths = []
-    for name, stage in STAGE_FILES:
-        path = out_dir / f"{name}.{fmt}"
-        _save(stage_figure(trace, stage, head=head, theme=theme, lang=lang, precision=precision),
-              path, fmt, dpi)
-        paths.append(path)
+    paths = [out_dir / f"{name}.{fmt}" for name, _ in STAGE_FILES]
+    # PNG: each figure is encoded and written on a second thread while the next one is drawn (zlib
+    # releases the GIL); an error there is raised here, by result()
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        jobs = []
+        for path, (_, stage) in zip(paths, STAGE_FILES):
+            fig = stage_figure(trace, stage, head=head, theme=theme, lang=lang, precision=precision)
+            if fmt == "png":
+                jobs.append(writer.submit(_write_png, path, _pixels(fig, dpi), dpi))
+            else:
+                _save(fig, path, fmt, dpi)
+        for job in jobs:
+            job.result()
     return paths
+
+
+def texts(container: Figure | Axes) -> list[str]:
+    """Every string drawn directly on `container` (a Figure or an Axes): its Text objects' and then
+    its Labels artists' (titles, captions, cell values, tick labels), for checking what a figure says."""
+    return [t.get_text() for t in container.texts] + [
+        s for a in container.artists if isinstance(a, Labels) for s in a.texts]
+
+
+def labels(container: Figure | Axes, name: str) -> list[str]:
+    """The strings of `container`'s Labels artists named `name`: "cells" (values in a heatmap's cells),
+    "xticks", "yticks" (its column and row labels), "text" (a figure's titles and captions) or
+    "colorbar ticks"."""
+    return [s for a in container.artists if isinstance(a, Labels) and a.get_label() == name for s in a.texts]
 
 
 # --- the views' figures: mask, heads, cross, scale, softmax --------------------------------------
@@ -388,7 +416,7 @@ def mask_figure(trace: Trace, *, head: int = 0, compare: Trace | None = None, th
                          _cell_size(soft.matrix, precision, side, side), blank_rows=empty)
         for i in empty:
             _empty_row(ax, i, soft, th, side, side, lang)
-        _colorbar(fig, image, _axes(fig, (xs + 0.05 * side, y0 - bar_top - 0.14, 0.9 * side, 0.14)), soft, th,
+        _colorbar(fig, image, (xs + 0.05 * side, y0 - bar_top - 0.14, 0.9 * side, 0.14), soft, th,
                   "horizontal", label - 1)
         for x, panel, main in ((xg, grid, mains[2 * k]), (xs, soft, mains[2 * k + 1])):
             _titles(fig, x + side / 2, y0 + side, main, panel.heading, th, main_fit, head_fit, heading_lines)
@@ -471,22 +499,19 @@ def heads_figure(trace: Trace, *, focus: int = 0, theme: str = "light", lang: st
         ax = _axes(fig, (x, y, side, side))
         # row labels on the first column only, column labels under the last heatmap of each column
         own = replace(ticks, rows=[] if c else ticks.rows, cols=[] if i + cols < h else ticks.cols)
-        image = _heatmap(ax, panel, th, precision, own, label, cell, colours=shared)
+        named = replace(panel, row_label="" if c or compact else panel.row_label,
+                        col_label="" if i + cols < h or compact else panel.col_label)
+        image = _heatmap(ax, named, th, precision, own, label, cell, colours=shared)
         _outline_row(ax, focus, s, th.accent)
-        if c or compact:
-            ax.set_ylabel("")
-        if i + cols < h or compact:
-            ax.set_xlabel("")
         _text(fig, x + side / 2, y + side + 0.1, f"Head {i + 1}" if name_size >= 7 else str(i + 1), th.fg,
               max(name_size, 7.0))
     if compact:
         note = f"{word('queries', lang)} × {word('keys', lang)}"
         _text(fig, gx - left + block_w / 2, gy - 0.12, note, th.fg, label, va="top")
     bar_h = min(block_h - title_h, 3.2)
-    cax = _axes(fig, (gx - left + block_w + 0.2, gy + (block_h - title_h - bar_h) / 2, 0.16, bar_h))
-    _colorbar(fig, image, cax, panels[0], th, "vertical", label - 1)
-    if shared[1].vmax == 1.0:
-        cax.set_yticks([0, 0.25, 0.5, 0.75, 1])
+    bar_box = (gx - left + block_w + 0.2, gy + (block_h - title_h - bar_h) / 2, 0.16, bar_h)
+    _colorbar(fig, image, bar_box, panels[0], th, "vertical", label - 1,
+              ticks=[0, 0.25, 0.5, 0.75, 1] if shared[1].vmax == 1.0 else None)
 
     # concat · W_O → output
     ox = gx - left + block_w + bar + arrow + out_left
@@ -496,7 +521,7 @@ def heads_figure(trace: Trace, *, focus: int = 0, theme: str = "light", lang: st
     ax = _axes(fig, (ox, oy, out_w, oh))
     image = _heatmap(ax, out, th, precision, oticks, label, _cell_size(out.matrix, precision, out_w, oh))
     _outline_row(ax, focus, out.matrix.shape[1], th.accent)
-    _colorbar(fig, image, _axes(fig, (ox + out_w + 0.2, oy, 0.16, oh)), out, th, "vertical", label - 1)
+    _colorbar(fig, image, (ox + out_w + 0.2, oy, 0.16, oh), out, th, "vertical", label - 1)
     main = title("projected" if projected else "concat", lang)
     _titles(fig, ox + out_w / 2, oy + oh, main, out.heading, th, _fit(main, main_size, out_w + 1),
             _fit(out.heading, head_size, out_w + 1))
@@ -572,10 +597,9 @@ def cross_figure(trace: Trace, *, head: int = 0, focus: int = 0, theme: str = "l
     ax = _axes(fig, (x, y, w, hgt))
     image = _heatmap(ax, panel, th, precision, ticks, label, _cell_size(panel.matrix, precision, w, hgt))
     _outline_row(ax, focus, s, th.accent)
-    cax = _axes(fig, (x + w + 0.2, y, 0.2, hgt))
-    _colorbar(fig, image, cax, panel, th, "vertical", label - 1)
-    if hgt < 2 and image.norm.vmax == 1.0:
-        cax.set_yticks([0, 0.5, 1])
+    bar_box = (x + w + 0.2, y, 0.2, hgt)
+    _colorbar(fig, image, bar_box, panel, th, "vertical", label - 1,
+              ticks=[0, 0.5, 1] if hgt < 2 and image.norm.vmax == 1.0 else None)
     main = f"{word('fig_softmax', lang)}(Q·Kᵀ / √d_k)"
     _titles(fig, x + w / 2, y + hgt, main, panel.heading, th, _fit(main, main_size, box_w),
             _fit(panel.heading, head_size, box_w))
@@ -1097,16 +1121,40 @@ def _check_folder(path: Path) -> None:
 
 
 def _save(fig: Figure, path: Path, fmt: str, dpi: float) -> None:
-    """savefig into a temp file beside `path`, renamed over it; no dates or versions in the file."""
+    """Write `fig` into a temp file beside `path`, renamed over it; no dates or versions in the file.
+
+    PNG: drawn by Agg (`_pixels`) and encoded by render/png.py; SVG and PDF: savefig."""
     _check_dpi(dpi)
-    png = {"pil_kwargs": {"compress_level": 3}} if fmt == "png" else {}  # ~30 % faster to encode, ~25 % larger
+    if fmt == "png":
+        _write_png(path, _pixels(fig, dpi), dpi)
+        return
 
     def write(tmp: Path) -> None:
         with mpl.rc_context(_SAVE_RC):
             fig.savefig(tmp, format=fmt, dpi=dpi, metadata=_METADATA[fmt], facecolor=fig.get_facecolor(),
-                        edgecolor="none", **png)
+                        edgecolor="none")
 
     atomic_write(path, write)
+
+
+def _pixels(fig: Figure, dpi: float) -> np.ndarray:
+    """`fig` drawn by Agg at `dpi`, as savefig draws a PNG: (height, width, 4) uint8, a copy."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas, saved = FigureCanvasAgg(fig), fig.dpi
+    with mpl.rc_context(_SAVE_RC):
+        fig.dpi = dpi
+        try:
+            canvas.draw()
+            return np.array(canvas.buffer_rgba())
+        finally:
+            fig.dpi = saved
+
+
+def _write_png(path: Path, pixels: np.ndarray, dpi: float) -> None:
+    """Encode `pixels` as a PNG (render/png.py) into `path`, atomically."""
+    data = png.encode(pixels, dpi)
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
 # --- building blocks ---------------------------------------------------------------------------
@@ -1133,9 +1181,11 @@ def _axes(fig: Figure, box: tuple[float, float, float, float]) -> Axes:
 
 def _text(fig: Figure, x: float, y: float, s: str, color: str, size: float, *, va: str = "bottom",
           linespacing: float = 1.2) -> None:
-    """Centred text at (x, y) inches; `$` is plain text, never mathtext."""
-    fig.text(x, y, s, transform=fig.dpi_scale_trans, ha="center", va=va, color=color, fontsize=size,
-             fontfamily=FONT_FAMILY, linespacing=linespacing, parse_math=False)
+    """Centred text at (x, y) inches, each line centred: a `Labels` artist named "text" (`$` is
+    plain text, never mathtext)."""
+    label = Labels(fig.dpi_scale_trans, "text")
+    label.add(x, y, s, color, size, va=va, linespacing=linespacing)
+    fig.add_artist(label)
 
 
 def _panel(trace: Trace, stage: str, head: int, lang: str, precision: int) -> Panel:
@@ -1189,31 +1239,6 @@ def _panel(trace: Trace, stage: str, head: int, lang: str, precision: int) -> Pa
 
 
 # --- layout: tick plans and margins, estimated without drawing ----------------------------------
-
-def _width(text: str, size: float) -> float:
-    """Width in inches of the widest line of `text` at `size` points, from the fonts' advance widths
-    (kerning ignored), so the layout is computed without drawing anything."""
-    return max(sum(_advance(c) for c in line) for line in text.split("\n")) * size / 72
-
-
-@cache
-def _advance(char: str) -> float:
-    """Advance width of `char` in em, in the first font of FONT_FAMILY that has it (as drawn)."""
-    for font in _metric_fonts():
-        if font.get_char_index(ord(char)):
-            return font.load_char(ord(char), flags=LoadFlags.NO_HINTING).linearHoriAdvance / 65536 / 72
-    return 1.0
-
-
-@cache
-def _metric_fonts() -> tuple[FT2Font, ...]:
-    fonts = []
-    for path in (font_manager.findfont("DejaVu Sans"), str(FONT_FILE)):
-        font = FT2Font(path)
-        font.set_size(72, 72)  # 72 pt at 72 dpi: 1 em = 72 pixels
-        fonts.append(font)
-    return tuple(fonts)
-
 
 def _fit(text: str, size: float, width: float) -> float:
     """`size`, made smaller (down to 3/4 of it) when `text` would be wider than `width` inches."""
@@ -1271,30 +1296,25 @@ def _left_margin(panel: Panel, max_ticks: int, base: float, nominal: float) -> f
     rows, _ = _ticks_at(panel.matrix.shape[0], max_ticks)
     size = _tick_size(len(rows), nominal, base)
     widest = max((_width(_short(panel.rows[i]), size) for i in rows), default=0.0)
-    return (2 + 3.5 + 6) / 72 + widest + base * 1.3 / 72  # tick, pad, labelpad, the rotated label
+    return (TICK + LABEL_PAD) / 72 + widest + base * 1.3 / 72  # tick, gap, labelpad, the rotated label
 
 
 def _bottom_margin(panel: Panel, ticks: Ticks, label: float) -> float:
     """Inches below the heatmap for the column labels and the axis label."""
-    line = ticks.col_size * 1.25 / 72
-    widest = max((_width(_short(panel.cols[j]), ticks.col_size) for j in ticks.cols), default=0.0)
-    if ticks.slant == 45:  # the box of a slanted label is (width + height)·sin 45° tall
-        tall = (widest + line) * 0.7072
-    elif ticks.slant == 90:
-        tall = widest
-    else:
-        tall = line
-    return (2 + 3.5 + 6) / 72 + tall + label * 1.3 / 72
+    return (TICK + LABEL_PAD) / 72 + _col_labels_height(panel, ticks) + label * 1.3 / 72
 
 
 # --- drawing -----------------------------------------------------------------------------------
 
 def _heatmap(ax: Axes, panel: Panel, th: Theme, precision: int, ticks: Ticks, label: float,
              cell_size: float | None, *, colours: tuple[Colormap, Normalize] | None = None,
-             blank_rows: tuple[int, ...] = ()) -> AxesImage:
-    """One imshow of panel.matrix with labelled axes, and the values in the cells at `cell_size`
+             blank_rows: tuple[int, ...] = ()) -> ScalarMappable:
+    """One heatmap of panel.matrix with labelled axes, and the values in the cells at `cell_size`
     points (None: no values). `colours` overrides the panel's (cmap, norm), e.g. one scale shared
-    by several panels; the cells of `blank_rows` get no value written in them."""
+    by several panels; the cells of `blank_rows` get no value written in them.
+
+    Returns the coloured cells, labelled "cells": a QuadMesh (one quad a cell) up to MESH_CELLS rows
+    and columns, else an AxesImage."""
     matrix = np.asarray(panel.matrix)  # (rows, cols)
     n_rows, n_cols = matrix.shape
     hidden = panel.hidden
@@ -1303,33 +1323,23 @@ def _heatmap(ax: Axes, panel: Panel, th: Theme, precision: int, ticks: Ticks, la
         small, small_hidden = _pool(matrix, hidden, panel.sequential)
         shown = small if small_hidden is None else np.ma.masked_array(small, mask=small_hidden)
         image = ax.imshow(shown, cmap=cmap, norm=norm, aspect="auto", interpolation="nearest",
-                          extent=(-0.5, n_cols - 0.5, n_rows - 0.5, -0.5))  # axes still count tokens
+                          extent=(-0.5, n_cols - 0.5, n_rows - 0.5, -0.5), label="cells")  # axes count tokens
+    elif max(n_rows, n_cols) <= MESH_CELLS:  # one quad a cell: vector in SVG/PDF, cheap to draw
+        matrix = np.asarray(matrix, dtype=float)
+        shown = matrix if hidden is None else np.ma.masked_array(matrix, mask=hidden)
+        image = ax.pcolormesh(np.arange(n_cols + 1) - 0.5, np.arange(n_rows + 1) - 0.5, shown, cmap=cmap,
+                              norm=norm, shading="flat", label="cells")
+        image.set_rasterized(max(n_rows, n_cols) > 40)  # no separators to hide seams in SVG/PDF: an image there
+        ax.set_xlim(-0.5, n_cols - 0.5)
+        ax.set_ylim(n_rows - 0.5, -0.5)  # row 0 at the top, as in a table
     else:
         matrix = np.asarray(matrix, dtype=float)
         shown = matrix if hidden is None else np.ma.masked_array(matrix, mask=hidden)
         # sharp cells while they are several pixels wide; smoothed (not aliased) when they are not
         smooth = "auto" if min(n_rows, n_cols) > 2 * MAX_TICKS_STAGE else "nearest"
-        image = ax.imshow(shown, cmap=cmap, norm=norm, aspect="auto", interpolation=smooth)
+        image = ax.imshow(shown, cmap=cmap, norm=norm, aspect="auto", interpolation=smooth, label="cells")
     ax.set_label(f"heatmap {panel.stage}")
-    ax.set_facecolor(th.bg)
-    ax.grid(False)
-    for spine in ax.spines.values():
-        spine.set_color(th.muted)
-
-    ax.tick_params(colors=th.muted, labelcolor=th.fg, labelfontfamily=FONT_FAMILY, length=2, top=False,
-                   right=False)
-    ax.tick_params(axis="y", labelsize=ticks.row_size)
-    ax.tick_params(axis="x", labelsize=ticks.col_size)
-    if not panel.cols_are_tokens:
-        ax.tick_params(axis="x", labelfontfamily=NUMBER_FAMILY)  # dimension numbers
-    ax.set_yticks(ticks.rows, [_short(panel.rows[i]) for i in ticks.rows], parse_math=False)
-    slant = {"rotation": ticks.slant, "ha": "right", "va": "top" if ticks.slant == 45 else "center",
-             "rotation_mode": "anchor"} if ticks.slant else {}
-    ax.set_xticks(ticks.cols, [_short(panel.cols[j]) for j in ticks.cols], parse_math=False, **slant)
-    ax.set_ylabel(panel.row_label, color=th.fg, fontsize=label, fontfamily=FONT_FAMILY, labelpad=6,
-                  parse_math=False)
-    ax.set_xlabel(panel.col_label, color=th.fg, fontsize=label, fontfamily=FONT_FAMILY, labelpad=6,
-                  parse_math=False)
+    _tick_labels(ax, panel, th, ticks, label)
 
     if n_rows <= 40 and n_cols <= 40:  # thin separators between cells while cells are visible
         line = 1.0 if max(n_rows, n_cols) <= CELL_TEXT_MAX else 0.4
@@ -1342,6 +1352,55 @@ def _heatmap(ax: Axes, panel: Panel, th: Theme, precision: int, ticks: Ticks, la
     if cell_size:
         _cell_values(ax, matrix, hidden, panel.hidden_text, cmap, norm, precision, cell_size, blank_rows)
     return image
+
+
+def _row_labels_width(panel: Panel, ticks: Ticks) -> float:
+    """Inches taken by the widest row label drawn."""
+    return max((_width(_short(panel.rows[i]), ticks.row_size) for i in ticks.rows), default=0.0)
+
+
+def _col_labels_height(panel: Panel, ticks: Ticks) -> float:
+    """Inches taken below the heatmap by the column labels (flat, or slanted 45° or 90°)."""
+    line = ticks.col_size * 1.25 / 72
+    widest = max((_width(_short(panel.cols[j]), ticks.col_size) for j in ticks.cols), default=0.0)
+    if ticks.slant == 45:  # the box of a slanted label is (width + height)·sin 45° tall
+        return (widest + line) * 0.7072
+    return widest if ticks.slant == 90 else line
+
+
+def _tick_labels(ax: Axes, panel: Panel, th: Theme, ticks: Ticks, label: float) -> None:
+    """The heatmap's frame; row labels left of it and column labels under it (slanted when
+    `ticks.slant`), each with a short tick mark; and the two axis labels beyond them.
+
+    The Axes itself is drawn without its axis machinery (`set_axis_off`): no ticks, spines or axis
+    texts, which were most of what drawing a heatmap cost. Its labels are still set (get_xlabel
+    gives them); what is drawn is a frame, one Line2D of tick marks an axis, and `Labels` artists
+    named "yticks", "xticks" and "axis labels"."""
+    ax.set_axis_off()
+    n_rows = panel.matrix.shape[0]
+    rows, cols = Labels(ax.transData, "yticks"), Labels(ax.transData, "xticks")
+    for i in ticks.rows:
+        rows.add(-0.5, i, _short(panel.rows[i]), th.fg, ticks.row_size, ha="right", va="center", dx=-TICK)
+    how = {0: dict(ha="center", va="top"), 45: dict(ha="right", va="top"), 90: dict(ha="right", va="center")}
+    for j in ticks.cols:
+        cols.add(j, n_rows - 0.5, _short(panel.cols[j]), th.fg, ticks.col_size, rotation=ticks.slant, dy=-TICK,
+                 **how[ticks.slant])
+    ax.set_ylabel(panel.row_label)
+    ax.set_xlabel(panel.col_label)
+    fig_w, fig_h = ax.get_figure().get_size_inches()
+    box = ax.get_position()  # figure fraction
+    names = Labels(ax.transAxes, "axis labels")
+    left = ((TICK + LABEL_PAD) / 72 + _row_labels_width(panel, ticks)) / (box.width * fig_w)
+    below = ((TICK + LABEL_PAD) / 72 + _col_labels_height(panel, ticks)) / (box.height * fig_h)
+    names.add(-left, 0.5, panel.row_label, th.fg, label, rotation=90, va="bottom")
+    names.add(0.5, -below, panel.col_label, th.fg, label, va="top")
+    mark = dict(linestyle="none", color=th.muted, markersize=2, markeredgewidth=0.8, clip_on=False)
+    frame = Rectangle((0, 0), 1, 1, transform=ax.transAxes, fill=False, edgecolor=th.muted, linewidth=0.8,
+                      zorder=2.5, clip_on=False)
+    marks = (Line2D(np.full(len(ticks.rows), -0.5), ticks.rows, marker=TICKLEFT, **mark),
+             Line2D(ticks.cols, np.full(len(ticks.cols), n_rows - 0.5), marker=TICKDOWN, **mark))
+    for artist in (frame, rows, cols, names, *marks):
+        ax.add_artist(artist)
 
 
 def _pool(matrix: np.ndarray, hidden: np.ndarray | None, peak: bool
@@ -1409,14 +1468,56 @@ def _colours(panel: Panel, th: Theme) -> tuple[Colormap, Normalize]:
     return cmap.with_extremes(bad=th.hidden), norm
 
 
-def _colorbar(fig: Figure, image: AxesImage, cax: Axes, panel: Panel, th: Theme, orientation: str,
-              size: float) -> None:
-    bar = fig.colorbar(image, cax=cax, orientation=orientation)
-    cax.set_label("colorbar")
-    bar.outline.set_edgecolor(th.muted)
-    cax.tick_params(colors=th.muted, labelcolor=th.fg, labelsize=size, labelfontfamily=NUMBER_FAMILY)
-    if panel.sequential and image.norm.vmax == 1.0:
-        bar.set_ticks([0, 0.25, 0.5, 0.75, 1])
+def _colorbar(fig: Figure, image: ScalarMappable, box: tuple[float, float, float, float], panel: Panel, th: Theme,
+              orientation: str, size: float, ticks: Sequence[float] | None = None) -> None:
+    """A colour bar for `image` in `box` (x, y, width, height inches): its colormap from norm.vmin to
+    norm.vmax as 256 bands, outlined, with tick values `ticks` (default: round numbers about two label
+    heights apart; 0, 0.25, …, 1 for softmax weights) on the right (vertical) or below (horizontal).
+
+    Drawn straight on the figure, in (across, value) coordinates, not in an Axes of its own."""
+    cmap, norm = image.get_cmap(), image.norm
+    lo, hi = float(norm.vmin), float(norm.vmax)
+    x, y, w, h = box
+    vertical = orientation == "vertical"
+    span = (hi - lo) or 1.0
+    # (across 0..1, value lo..hi) → inches on the figure; a horizontal bar swaps the two
+    to_inches = (Affine2D().scale(w, h / span).translate(x, y - lo * h / span) if vertical else
+                 Affine2D(np.array([[0, w / span, x - lo * w / span], [h, 0, y], [0, 0, 1]])))
+    where = to_inches + fig.dpi_scale_trans
+    edges, middles = np.linspace(lo, hi, 257), np.linspace(lo, hi, 513)[1::2]  # (257,), (256,)
+    corners = np.stack(np.meshgrid([0.0, 1.0], edges), axis=-1)  # (257, 2, 2): (across, value) points
+    bands = QuadMesh(corners, array=middles[:, None], cmap=cmap, norm=norm, transform=where,
+                     antialiased=False, label="colorbar")
+    bands.set_rasterized(True)  # an image in SVG and PDF, as matplotlib's own colour bar: no seams between bands
+    outline = Rectangle((0, lo), 1, hi - lo, transform=where, fill=False, edgecolor=th.muted, linewidth=0.8)
+    if ticks is None and panel.sequential and hi == 1.0 and lo == 0.0:
+        ticks = [0, 0.25, 0.5, 0.75, 1]
+    if ticks is None:
+        length = (h if vertical else w) * 72  # points
+        bins = int(np.clip(length / (size * (2 if vertical else 3)), 1, 9))  # as matplotlib's colour bar
+        ticks = MaxNLocator(bins, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)
+    ticks = [float(v) for v in ticks if lo - span * 1e-9 <= v <= hi + span * 1e-9]
+    labels = Labels(where, "colorbar ticks")
+    for v, text in zip(ticks, _tick_texts(ticks)):
+        if vertical:
+            labels.add(1.0, v, text, th.fg, size, ha="left", va="center", dx=3.5 + 3.5)
+        else:
+            labels.add(0.0, v, text, th.fg, size, ha="center", va="top", dy=-(3.5 + 3.5))
+    marks = Line2D(np.ones(len(ticks)) if vertical else np.zeros(len(ticks)), ticks, transform=where,
+                   marker=TICKRIGHT if vertical else TICKDOWN, linestyle="none", color=th.muted, markersize=3.5,
+                   markeredgewidth=0.8)
+    for artist in (bands, outline, marks, labels):
+        fig.add_artist(artist)
+
+
+def _tick_texts(values: Sequence[float]) -> list[str]:
+    """Tick values with the fewest decimals that show them all exactly ("−10", "0.25"), "−" as the
+    minus sign; very large or very small ones in e-notation."""
+    top = max((abs(v) for v in values), default=0.0)
+    if top >= 1e6 or 0 < top < 1e-4:
+        return [f"{v:.3g}".replace("-", "−") for v in values]
+    places = next((d for d in range(7) if all(abs(round(v, d) - v) <= 1e-9 * max(top, 1e-300) for v in values)), 6)
+    return [_num(v, places) for v in values]
 
 
 def _cell_size(matrix: np.ndarray, precision: int, w: float, h: float) -> float | None:
@@ -1433,16 +1534,18 @@ def _cell_size(matrix: np.ndarray, precision: int, w: float, h: float) -> float 
 
 def _cell_values(ax: Axes, matrix: np.ndarray, hidden: np.ndarray | None, hidden_text: str, cmap: Colormap,
                  norm: Normalize, precision: int, size: float, blank_rows: tuple[int, ...] = ()) -> None:
-    """Write each value in its cell, black or white against the cell colour (not in `blank_rows`)."""
+    """Write each value in its cell, black or white against the cell colour (not in `blank_rows`),
+    as one `Labels` artist named "cells"."""
     n_rows, n_cols = matrix.shape
     rgba = cmap(norm(np.ma.masked_invalid(matrix) if hidden is None else np.ma.masked_array(matrix, hidden)))
     luminance = rgba[..., :3] @ np.array([0.2126, 0.7152, 0.0722])  # (rows, cols)
+    cells = Labels(ax.transData, "cells")
     for i in (i for i in range(n_rows) if i not in blank_rows):
         for j in range(n_cols):
             is_hidden = hidden is not None and hidden[i, j]
-            ax.text(j, i, hidden_text if is_hidden else _num(matrix[i, j], precision), ha="center",
-                    va="center", fontsize=size, color="#ffffff" if luminance[i, j] < 0.5 else "#111111",
-                    fontfamily=NUMBER_FAMILY)
+            cells.add(j, i, hidden_text if is_hidden else _num(matrix[i, j], precision),
+                      "#ffffff" if luminance[i, j] < 0.5 else "#111111", size)
+    ax.add_artist(cells)
 
 
 def _short(label: str) -> str:
