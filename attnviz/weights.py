@@ -96,7 +96,8 @@ def token_embedding(piece: str, seed: int, d_model: int) -> np.ndarray:
 def embed(pieces: list[str], ids: list[int | None], weights: Weights, seed: int) -> np.ndarray:
     """E, shape (T, d_model): rows of the file's embedding table, or seeded vectors per token."""
     if weights.embedding is None:
-        return np.stack([token_embedding(p, seed, weights.d_model) for p in pieces])  # (T, d_model)
+        vectors = {p: token_embedding(p, seed, weights.d_model) for p in dict.fromkeys(pieces)}  # once a piece
+        return np.stack([vectors[p] for p in pieces])  # (T, d_model)
     if any(i is None for i in ids):
         raise WeightsError(
             f"{weights.source} has an embedding table, which needs token ids: use the default "
