@@ -176,6 +176,19 @@ def test_terminal_path_never_imports_matplotlib():
     assert result.returncode == 0, result.stderr
 
 
+def test_the_console_script_builds_the_named_command_like_the_whole_app():
+    from attnviz import cli
+
+    every = list(cli.app.registered_commands)
+    helped = _subprocess("-m", "attnviz", "explain", "--help")
+    assert helped.returncode == 0 and "Usage: python -m attnviz explain" in helped.stdout
+    words = " ".join(helped.stdout.replace("python -m attnviz", "root").split())
+    assert words == " ".join(run("explain", "--help").stdout.split())  # as the whole app (CliRunner: "root")
+    typo = _subprocess("-m", "attnviz", "explian")
+    assert typo.returncode == 2 and "Did you mean 'explain'?" in typo.stderr  # the whole app answers
+    assert cli.app.registered_commands == every
+
+
 def test_error_from_a_real_process_has_no_traceback():
     result = _subprocess("-m", "attnviz", "explain", "--weights", "/nonexistent/w.safetensors")
     assert result.returncode == 1
