@@ -207,8 +207,10 @@ def _finish(out: Output, *, name: str, doc: Callable[[], str], terminal: Callabl
     from .render.terminal import View
 
     console = _console()
+    if out.full:  # every row and column: lines as wide as they need, up to 400 cells (for a pager or a file)
+        console.width = max(console.width, 400)
     view = View(lang=out.lang, precision=out.precision, width=console.width, full=out.full)
-    console.print(terminal(view), width=max(console.width, 400) if out.full else None, crop=not out.full)
+    console.print(terminal(view), crop=not out.full)
     for path in [out.png, out.out_dir]:
         if path is not None:
             console.print(f"saved {path}", style="dim")

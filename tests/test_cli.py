@@ -226,6 +226,8 @@ def test_full_shows_every_column():
     full = run("explain", text, "--tokenizer", "chars", "--stage", "scores", "--full")
     assert "use --full" in cut.stdout and "K28" in cut.stdout and "K20" not in cut.stdout
     assert full.exit_code == 0 and "K20" in full.stdout and "use --full" not in full.stdout
+    header = next(line for line in full.stdout.splitlines() if "K20" in line)
+    assert all(f"K{j}" in header for j in range(1, 29))  # every column, none squashed or cropped
 
 
 def test_output_under_a_file_is_not_a_folder(tmp_path):
