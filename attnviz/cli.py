@@ -4,6 +4,7 @@ Exit codes: 0 success, 1 error in the input or environment (one `Error: …` lin
 2 usage error (a bad option value).
 """
 
+import gc
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -188,6 +189,7 @@ def _finish(out: Output, *, name: str, doc: Callable[[], str], terminal: Callabl
             atomic_write(Path(out.json_out), lambda tmp: tmp.write_text(text, encoding="utf-8"))
     saved = []
     if out.png is not None or out.out_dir is not None:
+        gc.enable()  # a drawn figure is a web of cycles (figure ↔ canvas ↔ renderer): collect them
         from .render import figure as fig_module
 
         style = dict(theme=out.theme, lang=out.lang, precision=out.precision)
@@ -815,6 +817,10 @@ def main() -> None:
 
     When the first argument names a command, typer builds only that command (building every
     command's options costs ~5 ms a run); it parses, helps and fails exactly as in the whole app."""
+    # A command lives a fraction of a second and makes almost no cyclic garbage (figures do: _finish
+    # turns collection back on for them). Collecting cycles would only slow the imports, and the final
+    # collection at exit has nothing to reclaim: ~20 ms of a 0.2 s run.
+    gc.disable()
     every = app.registered_commands
     first = sys.argv[1] if len(sys.argv) > 1 else None
     named = [c for c in every if (c.name or typer.main.get_command_name(c.callback.__name__)) == first]
@@ -823,3 +829,4 @@ def main() -> None:
         app()
     finally:
         app.registered_commands = every
+        gc.freeze()
