@@ -117,7 +117,8 @@ PadTo = Annotated[int | None, typer.Option("--pad-to", min=1, max=4096,
                                            help="Add [PAD] tokens up to this length and hide them.")]
 ModelOpt = Annotated[str | None, typer.Option(
     "--model", help="A real checkpoint: a folder with config.json, model.safetensors and tokenizer.json, a "
-                    "Hugging Face repo id in the local cache, or minilm. Replaces the seeded weights.")]
+                    "Hugging Face repo id (from the local cache; downloaded only with attnviz\\[hub] installed), "
+                    "or minilm. Replaces the seeded weights.")]
 Layer = Annotated[int, typer.Option(min=0, max=1023, help="Layer of --model, counting from 0.")]
 NoSpecial = Annotated[bool, typer.Option("--no-special", help="Hide [CLS], [SEP], [PAD], <BOS> rows and columns "
                                                               "from the display (the numbers keep them).")]

