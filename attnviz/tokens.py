@@ -125,10 +125,11 @@ def _hf_tokens(hf, text: str) -> tuple[Token, ...]:
             out.extend(_byte_tokens(rows[i:j], safe))
             i = j
         else:
-            same_span = bool(out) and (out[-1].start, out[-1].end) == (start, end) and not out[-1].special
-            # pieces of one character (a byte-level BPE's partial bytes) share its span: show the
+            inside = bool(out) and not out[-1].special and out[-1].start <= start and end <= out[-1].end
+            # pieces of one character (a byte-level BPE's partial bytes) lie inside the span of the
+            # piece that began it (GPT-2: "Ġì¹" is " 침" (4, 6), then "¨" is "침" (5, 6)): show the
             # character once, then a continuation mark, so columns stay distinguishable
-            label = CONTINUATION if same_span else _label(safe, start, end)
+            label = CONTINUATION if inside and end > start else _label(safe, start, end)
             out.append(Token(label, piece, tid, start, end))
             i += 1
     return tuple(out)

@@ -159,6 +159,27 @@ def test_a_run_of_unknown_characters_is_split_per_character(default):
     assert [(t.start, t.end) for t in tokens] == [(0, 1)] * 3 + [(1, 2)] * 3 + [(2, 3)]
 
 
+def test_byte_level_bpe_pieces_of_one_character_show_it_once():
+    # GPT-2's byte-level BPE cuts 침 (3 UTF-8 bytes) after its 2nd byte: "Ġì¹" spans " 침" (4, 6) and
+    # "¨" spans "침" (5, 6), inside it; the second piece is a continuation, not a second 침
+    gpt2 = load_tokenizer(str(ROOT / "tests" / "fixtures" / "tiny-gpt2" / "tokenizer.json"))
+    tokens = gpt2.encode("고양이는 침대에서 잔다")
+    assert [t.piece for t in tokens[2:4]] == ["Ġì¹", "¨"]
+    assert [t.label for t in tokens] == ["고양이", "는", "침", "…", "대", "에서", "잔다"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=HANGUL[:300] + "😀東京 abc", min_size=1, max_size=12).filter(str.strip))
+def test_byte_level_labels_never_repeat_a_character(text):
+    gpt2 = load_tokenizer(str(ROOT / "tests" / "fixtures" / "tiny-gpt2" / "tokenizer.json"))
+    tokens = gpt2.encode(text)
+    shown = [t for t in tokens if t.label != "…"]
+    ends = [t.end for t in shown]
+    assert ends == sorted(set(ends))  # each character is labelled by one token only: the one that begins it
+    for t in shown:
+        assert t.label == text[t.start:t.end].strip()
+
+
 def test_invisible_characters_get_visible_labels(default):
     assert [t.label for t in default.encode("a\x00b")] == ["a", "␀", "b"]
     assert [t.label for t in default.encode("a\x1cb")] == ["a", "␜", "b"]  # str.strip() eats \x1c
