@@ -91,3 +91,16 @@ def test_masked_cells_show_minus_infinity():
     tr = self_attention("a b c", tokenizer="words", causal=True)
     out = render(tr, stage="scaled")
     assert "−∞" in out
+
+
+def test_a_long_weighted_sum_lists_its_largest_weights_first_and_sums_the_rest():
+    trace = self_attention("고양이는 침대에서 잔다. 강아지는 마당에서 뛰어논다. " * 4, tokenizer="chars")
+    row = trace.heads[0].weights[4]
+    out = render(trace, stage="output", focus=4)
+    shown = [line.split("×")[0].strip("│ ") for line in out.splitlines() if "× V" in line]
+    assert len(shown) == 11 and len(row) > 12
+    expected = sorted(row, reverse=True)[:11]
+    assert [float(s) for s in shown] == pytest.approx(expected, abs=0.005)  # the largest, largest first
+    rest = float(out.split("weights summing to ")[1].split()[0])
+    assert rest == pytest.approx(1 - sum(expected), abs=0.006)
+    assert f"+ {len(row) - 11} more terms" in out

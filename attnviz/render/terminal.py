@@ -540,12 +540,23 @@ def summary_lines(trace: Trace, head: HeadTrace, focus: int, view: View) -> list
 
 
 def output_panel(trace: Trace, head: HeadTrace, focus: int, view: View) -> Panel:
-    """[Weighted sum] context = 0.32 × V1 + 0.02 × V2 + … = [ … ], and the output matrix."""
+    """[Weighted sum] context = 0.32 × V1 + 0.02 × V2 + … = [ … ], and the output matrix.
+
+    A row longer than MAX_LINES (unless --full) lists its largest weights first, then one line for
+    the rest: how many terms, and what their weights add up to."""
     row = head.weights[focus]
-    terms = _some_lines(lambda j: Text(f"{view.num(row[j])} × V{j + 1}" + (" +" if j < len(row) - 1 else "")),
-                        len(row), view, keep=len(row) - 1)
-    vec = "[" + ", ".join(view.num(v) for v in head.output[focus]) + "]"
     label = f"{word('context', view.lang)} Q{focus + 1} ({trace.query_tokens[focus].label}) ="
+    if view.full or len(row) <= MAX_LINES:
+        terms = [Text(f"{view.num(row[j])} × V{j + 1}" + (" +" if j < len(row) - 1 else "")) for j in range(len(row))]
+    else:
+        top = np.argsort(-row, kind="stable")[: MAX_LINES - 1]  # largest first; ties in key order
+        keys = trace.key_tokens
+        terms = [Text(f"{view.num(row[j])} × V{j + 1} ({short(keys[j].label)}) +") for j in top]
+        rest = float(np.sum(row) - np.sum(row[top]))
+        terms.append(Text(word("ctx_rest", view.lang).format(n=len(row) - len(top), rest=view.num(rest)),
+                          style="dim"))
+        label += f"  ({word('ctx_largest', view.lang).format(n=len(top))})"
+    vec = "[" + ", ".join(view.num(v) for v in head.output[focus]) + "]"
     dims = [f"d{j + 1}" for j in range(head.output.shape[1])]
     table, _ = matrix_table(head.output, _indexed("Z", trace.query_tokens), dims, view, corner="softmax·V",
                             focus=focus)

@@ -91,6 +91,9 @@ WORDS: dict[str, tuple[str, str]] = {
     "most": ("most attended", "가장 집중"),
     "focus": ("Focus on", "기준 쿼리"),
     "context": ("context", "문맥 벡터"),
+    "ctx_largest": ("the {n} largest weights first", "가중치가 큰 {n}개부터"),
+    "ctx_rest": ("+ {n} more terms, their weights summing to {rest} (--full shows all)",
+                 "+ 나머지 항 {n}개, 가중치 합 {rest} (--full 로 전체 보기)"),
     "entropy": ("entropy", "엔트로피"),
     "weight": ("weight", "가중치"),
     "cut": ("Showing {rows} of {n_rows} rows, {cols} of {n_cols} columns: "
