@@ -104,3 +104,15 @@ def test_a_long_weighted_sum_lists_its_largest_weights_first_and_sums_the_rest()
     rest = float(out.split("weights summing to ")[1].split()[0])
     assert rest == pytest.approx(1 - sum(expected), abs=0.006)
     assert f"+ {len(row) - 11} more terms" in out
+
+
+def test_a_narrow_console_drops_the_sum_column_before_cutting_numbers():
+    trace = self_attention("고양이는 침대에서 잔다")
+    out = render(trace, width=40, stage="softmax", precision=4)
+    rows = [line for line in out.splitlines() if line.startswith("│ Q")]
+    assert rows and all(cell_len(line) == 40 for line in rows)
+    weights = trace.heads[0].weights
+    for i, line in enumerate(rows[:5]):
+        assert f"{weights[i, 0]:.4f}" in line and f"{weights[i, -1]:.4f}" in line  # whole numbers, not cut
+    assert "Σ" not in out.split("[Step 3")[1].split("Focus")[0]
+    assert "Σ" in render(trace, width=80, stage="softmax", precision=4)  # where there is room, the sums stay

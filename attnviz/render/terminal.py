@@ -292,35 +292,44 @@ def matrix_table(
         col_w = num_w  # a narrow console: cut the headers to the numbers' width rather than crop a cell
     fit = _fit_columns(view, n_cols, side, col_w - 2 * (1 - pad))
     cols = _shown(n_cols, fit)
-    columns = [MatrixColumn(corner, "left", "bold", label_w)]
-    for j in cols:
-        head = "…" if j is None else "\n".join(short(line, col_w) for line in heads[j].split("\n"))
-        columns.append(MatrixColumn(head, "right", "", 1 if j is None else col_w))
-    if row_sums:
-        columns.append(MatrixColumn("Σ", "right", "dim"))
-    body: list[list[Text]] = []
-    for i in rows:
-        if i is None:
-            body.append([Text("⋮"), *[Text("⋮" if j is not None else "") for j in cols],
-                         *([Text("")] if row_sums else [])])
-            continue
-        row_max = int(np.argmax(matrix[i])) if tint else -1
-        cells = [Text(short(row_labels[i], label_w), style="reverse" if i == focus else "")]
+
+    def build(sums: bool, pad: int) -> Matrix:
+        columns = [MatrixColumn(corner, "left", "bold", label_w)]
         for j in cols:
-            if j is None:
-                cells.append(Text("…"))
+            head = "…" if j is None else "\n".join(short(line, col_w) for line in heads[j].split("\n"))
+            columns.append(MatrixColumn(head, "right", "", 1 if j is None else col_w))
+        if sums:
+            columns.append(MatrixColumn("Σ", "right", "dim"))
+        body: list[list[Text]] = []
+        for i in rows:
+            if i is None:
+                body.append([Text("⋮"), *[Text("⋮" if j is not None else "") for j in cols],
+                             *([Text("")] if sums else [])])
                 continue
-            value = matrix[i, j]
-            if cell is not None:
-                cells.append(cell(i, j, value))
-                continue
-            style = _tint(value, j == row_max) if tint else ""
-            cells.append(Text(view.num(value), style=style))
-        if row_sums:
-            total = float(np.sum(matrix[i][np.isfinite(matrix[i])]))
-            cells.append(Text(view.num(total)) if cell is None else cell(i, None, total))
-        body.append(cells)
-    table = Matrix(columns, body, pad=pad, grid=grid)
+            row_max = int(np.argmax(matrix[i])) if tint else -1
+            cells = [Text(short(row_labels[i], label_w), style="reverse" if i == focus else "")]
+            for j in cols:
+                if j is None:
+                    cells.append(Text("…"))
+                    continue
+                value = matrix[i, j]
+                if cell is not None:
+                    cells.append(cell(i, j, value))
+                    continue
+                style = _tint(value, j == row_max) if tint else ""
+                cells.append(Text(view.num(value), style=style))
+            if sums:
+                total = float(np.sum(matrix[i][np.isfinite(matrix[i])]))
+                cells.append(Text(view.num(total)) if cell is None else cell(i, None, total))
+            body.append(cells)
+        return Matrix(columns, body, pad=pad, grid=grid)
+
+    table = build(row_sums, pad)
+    inside = min(view.width, PANEL_WIDTH) - PANEL_CHROME
+    if not view.full and table.width > inside and row_sums:  # a narrow console: the Σ column goes first,
+        table = build(False, pad)
+    if not view.full and table.width > inside and pad and not grid:  # then the padding around values
+        table = build(False, 0)
     cut = len(cols) < n_cols or len(rows) < n_rows
     note = Text(word("cut", view.lang).format(
         rows=sum(r is not None for r in rows), n_rows=n_rows, cols=sum(c is not None for c in cols),
