@@ -282,7 +282,7 @@ def _model_heads(text: str, model: str, layer: str, *, head, causal, query, no_s
 @app.command()
 def explain(
     text: Annotated[str | None, typer.Argument(
-        help=f"The sentence [default: {SEED_SENTENCE}]", show_default=False)] = None,
+        help=f"The sentence \\[default: {SEED_SENTENCE}]", show_default=False)] = None,
     query: Query = None,
     stage: Annotated[Stage, typer.Option(help="Show one stage, or all of them.")] = Stage.all,
     causal: Causal = False,
@@ -330,7 +330,7 @@ def explain(
 @app.command()
 def mask(
     text: Annotated[str | None, typer.Argument(
-        help=f"The sentence [default: {SEED_SENTENCE}]", show_default=False)] = None,
+        help=f"The sentence \\[default: {SEED_SENTENCE}]", show_default=False)] = None,
     causal: Causal = False,
     pad_to: PadTo = None,
     query: Query = None,
@@ -380,7 +380,7 @@ def mask(
 @app.command()
 def heads(
     text: Annotated[str | None, typer.Argument(
-        help=f"The sentence [default: {SEED_SENTENCE}]", show_default=False)] = None,
+        help=f"The sentence \\[default: {SEED_SENTENCE}]", show_default=False)] = None,
     n_heads: Annotated[int, typer.Option("--heads", min=1, max=64, help="Number of heads.")] = 2,
     head: Annotated[int | None, typer.Option(
         min=1, help="Open one head in the full explain detail.")] = None,
@@ -400,7 +400,7 @@ def heads(
     seed: Seed = 0,
     d_model: DModel = 8,
     d_k: Annotated[int | None, typer.Option(
-        "--d-k", min=1, max=4096, help="Width of one head's query/key vectors [default: d_model / heads].",
+        "--d-k", min=1, max=4096, help="Width of one head's query/key vectors \\[default: d_model / heads].",
         show_default=False)] = None,
     weights: WeightsFile = None,
     tokenizer: TokenizerOpt = "default",
@@ -460,9 +460,9 @@ def heads(
 @app.command()
 def cross(
     source: Annotated[str | None, typer.Argument(
-        help=f"The encoder side: gives K and V [default: {SEED_SENTENCE}]", show_default=False)] = None,
+        help=f"The encoder side: gives K and V \\[default: {SEED_SENTENCE}]", show_default=False)] = None,
     target: Annotated[str | None, typer.Argument(
-        help="The decoder side after <BOS>: gives Q [default: <BOS> alone]", show_default=False)] = None,
+        help="The decoder side after <BOS>: gives Q \\[default: <BOS> alone]", show_default=False)] = None,
     image: Annotated[Path | None, typer.Option(
         help="Attend over the patches of this image instead of SOURCE's tokens (PNG or JPEG).")] = None,
     patches: Annotated[str, typer.Option(help="Patch grid for --image, ROWSxCOLS.")] = "4x4",
@@ -551,7 +551,7 @@ def scale(
 @app.command(context_settings={"ignore_unknown_options": True})
 def softmax(
     scores: Annotated[list[float] | None, typer.Argument(
-        help="A row of scores [default: 10.5 2.3 6.1 4.4 9.7, the seed's example]", show_default=False)] = None,
+        help="A row of scores \\[default: 10.5 2.3 6.1 4.4 9.7, the seed's example]", show_default=False)] = None,
     scale_by: Annotated[float, typer.Option("--scale", min=1e-6, help="Divide the scores by this first (√d_k).")
                         ] = 1.0,
     temperature: Annotated[float, typer.Option(min=1e-6, help="Divide by this too: >1 flattens, <1 sharpens.")
@@ -592,7 +592,7 @@ def softmax(
 @app.command()
 def flash(
     text: Annotated[str | None, typer.Argument(
-        help=f"The sentence [default: {SEED_SENTENCE}]", show_default=False)] = None,
+        help=f"The sentence \\[default: {SEED_SENTENCE}]", show_default=False)] = None,
     block_size: Annotated[int, typer.Option("--block", min=1, max=4096, help="Keys per tile.")] = 2,
     causal: Causal = False,
     query: Query = None,
@@ -641,7 +641,7 @@ class Sample(str, Enum):
 
 
 DFF = Annotated[int | None, typer.Option("--d-ff", min=1, max=16384,
-                                         help="Width of the feed-forward layer [default: 4 × d_model].",
+                                         help="Width of the feed-forward layer \\[default: 4 × d_model].",
                                          show_default=False)]
 ActivationOpt = Annotated[Activation, typer.Option(help="The feed-forward network's activation.")]
 
@@ -649,7 +649,7 @@ ActivationOpt = Annotated[Activation, typer.Option(help="The feed-forward networ
 @app.command()
 def block(
     text: Annotated[str | None, typer.Argument(
-        help=f"The sentence [default: {SEED_SENTENCE}]", show_default=False)] = None,
+        help=f"The sentence \\[default: {SEED_SENTENCE}]", show_default=False)] = None,
     decoder: Annotated[bool, typer.Option("--decoder", help="A decoder block: masked self-attention, then "
                                                             "cross-attention over --source.")] = False,
     source: Annotated[str | None, typer.Option(help="The encoder's sentence for --decoder.")] = None,
@@ -712,7 +712,7 @@ def block(
 @app.command()
 def flow(
     source: Annotated[str | None, typer.Argument(
-        help=f"The encoder's input [default: {SEED_SENTENCE}]", show_default=False)] = None,
+        help=f"The encoder's input \\[default: {SEED_SENTENCE}]", show_default=False)] = None,
     layers: Annotated[int, typer.Option(min=1, max=12, help="Encoder and decoder blocks.")] = 2,
     steps: Annotated[int, typer.Option(min=1, max=64, help="Tokens to generate.")] = 4,
     sample: Annotated[Sample, typer.Option(help="How the next token is picked.")] = Sample.greedy,

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from attnviz import __version__
@@ -236,3 +237,16 @@ def test_output_under_a_file_is_not_a_folder(tmp_path):
     assert_error(run("explain", "--json", str(afile / "t.json")), "is not a folder")
     assert_error(run("explain", "--out-dir", str(afile / "figs")), "is not a folder")
     assert afile.read_text() == "x"
+
+
+def test_every_option_help_is_shown_whole():
+    # rich reads "[default: …]" or "[hub]" as a markup tag and drops it unless written "\[": every help
+    # text must reach the screen as written
+    group = typer.main.get_command(app)
+    commands = [(name, cmd) for name, cmd in group.commands.items() if name != "weights"]
+    commands += [(f"weights {name}", cmd) for name, cmd in group.commands["weights"].commands.items()]
+    for name, cmd in commands:
+        shown = " ".join(run(*name.split(), "--help", env={"COLUMNS": "250"}).stdout.replace("│", " ").split())
+        for param in cmd.params:
+            text = " ".join((getattr(param, "help", None) or "").replace("\\[", "[").split())
+            assert text in shown, (name, param.name, text)
