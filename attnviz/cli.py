@@ -117,8 +117,12 @@ PadTo = Annotated[int | None, typer.Option("--pad-to", min=1, max=4096,
                                            help="Add [PAD] tokens up to this length and hide them.")]
 ModelOpt = Annotated[str | None, typer.Option(
     "--model", help="A real checkpoint: a folder with config.json, model.safetensors and tokenizer.json, a "
-                    "Hugging Face repo id (from the local cache; downloaded only with attnviz\\[hub] installed), "
-                    "or minilm. Replaces the seeded weights.")]
+                    "Hugging Face repo id (from the local cache, or fetched with --download), or minilm. Replaces the "
+                    "seeded weights.")]
+Download = Annotated[bool, typer.Option(
+    "--download", help="Let --model fetch a Hugging Face repo missing from the local cache: only config.json, "
+                       "model.safetensors and tokenizer.json, into that cache. Without it attnviz never uses "
+                       "the network.")]
 Layer = Annotated[int, typer.Option(min=0, max=1023, help="Layer of --model, counting from 0.")]
 NoSpecial = Annotated[bool, typer.Option("--no-special", help="Hide [CLS], [SEP], [PAD], <BOS> rows and columns "
                                                               "from the display (the numbers keep them).")]
@@ -226,6 +230,14 @@ def _json(name: str, *args) -> str:
     return getattr(export, name)(*args)
 
 
+def _fetch(model: str | None, download: bool) -> None:
+    """--download: put a Hugging Face repo named by --model into the local cache first (network)."""
+    if download and model is not None:
+        from .models import fetch
+
+        fetch(model)
+
+
 def _self_trace(text: str, *, model: str | None, layer: int, causal: bool, pad_to: int | None = None,
                 no_special: bool = False, **seeded):
     """Self-attention from a real checkpoint's layer (--model) or from seeded/loaded weights."""
@@ -301,6 +313,7 @@ def explain(
     weights: WeightsFile = None,
     tokenizer: TokenizerOpt = "default",
     model: ModelOpt = None,
+    download: Download = False,
     layer: Layer = 0,
     no_special: NoSpecial = False,
 ) -> None:
@@ -313,6 +326,7 @@ def explain(
     Example: attnviz explain "고양이는 침대에서 잔다" --query 잔다 --png pipeline.png
     Real model: attnviz explain "The cat sat on the mat" --model minilm --layer 2 --head 3
     """
+    _fetch(model, download)
     trace = _self_trace(SEED_SENTENCE if text is None else text, model=model, layer=layer, no_special=no_special,
                         causal=causal, seed=seed, d_model=d_model, d_k=d_k, weights=weights, tokenizer=tokenizer)
     h, focus = _head(head, trace), _focus(query, [t.label for t in trace.query_tokens])
@@ -348,6 +362,7 @@ def mask(
     weights: WeightsFile = None,
     tokenizer: TokenizerOpt = "default",
     model: ModelOpt = None,
+    download: Download = False,
     layer: Layer = 0,
 ) -> None:
     """Show how a mask hides keys: the ○/× grid, −∞ scores, and softmax rows with exact zeros.
@@ -358,6 +373,7 @@ def mask(
 
     Example: attnviz mask "고양이는 침대에서 잔다" --causal --pad-to 7
     """
+    _fetch(model, download)
 
     common = dict(seed=seed, d_model=d_model, d_k=d_k, weights=weights, tokenizer=tokenizer, pad_to=pad_to,
                   model=model, layer=layer)
@@ -405,6 +421,7 @@ def heads(
     weights: WeightsFile = None,
     tokenizer: TokenizerOpt = "default",
     model: ModelOpt = None,
+    download: Download = False,
     layer: Annotated[str, typer.Option(help="Layer of --model, counting from 0, or all (every layer's heads: a "
                                             "text of at most √(4096² / (layers × heads)) tokens, 341 for GPT-2).")
                      ] = "0",
@@ -417,6 +434,7 @@ def heads(
     Example: attnviz heads "고양이는 침대에서 잔다" --heads 4 --png heads.png
     Real model, every layer: attnviz heads "The cat sat on the mat" --model minilm --layer all --png grid.png
     """
+    _fetch(model, download)
     from .pipeline import self_attention
 
     sentence = SEED_SENTENCE if text is None else text
@@ -671,6 +689,7 @@ def block(
     weights: WeightsFile = None,
     tokenizer: TokenizerOpt = "default",
     model: ModelOpt = None,
+    download: Download = False,
     layer: Layer = 0,
 ) -> None:
     """One transformer block: attention → residual → LayerNorm → feed-forward → residual → LayerNorm.
@@ -679,6 +698,7 @@ def block(
     Decoder: attnviz block "고양이는" --decoder --source "고양이는 침대에서 잔다"
     Real model: attnviz block "The cat sat on the mat" --model minilm --layer 2
     """
+    _fetch(model, download)
     from .block import block_from_text
     from .pipeline import make_weights
 

@@ -1,4 +1,5 @@
-"""models/hub.py: a repo id missing from the cache is downloaded (three files) only with attnviz[hub].
+"""--download (models.fetch, models/hub.py): a repo id missing from the cache is downloaded, three files, only
+when the user asks.
 
 No network: a stand-in `huggingface_hub` module serves the tiny BERT fixture the way the real one fills
 the Hugging Face cache, or fails with errors named as the real library names them.
@@ -17,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from attnviz.cli import app
-from attnviz.models import load_model, model_trace
+from attnviz.models import fetch, load_model, model_trace
 from attnviz.models.loader import FILES, ModelError
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "tiny-bert"
@@ -53,8 +54,13 @@ def error(name: str, message: str = "") -> Exception:
 def test_a_missing_repo_is_downloaded_three_files_and_gives_the_same_numbers(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     calls = stand_in_hub(monkeypatch, tmp_path / "cache")
-    downloaded = load_model("someone/tiny-bert@v1")
+    with pytest.raises(ModelError, match="run again with --download"):
+        load_model("someone/tiny-bert")  # never downloads by itself
+    assert calls == []
+    folder = fetch("someone/tiny-bert@v1")
     assert calls == [("someone/tiny-bert", f, "v1") for f in FILES]  # exactly the three files, that revision
+    downloaded = load_model(f"someone/tiny-bert@{COMMIT}")  # now in the cache
+    assert downloaded.path == folder
     assert downloaded.name == "someone/tiny-bert"
     assert sorted(p.name for p in downloaded.path.iterdir()) == sorted(FILES)
     local = model_trace(load_model(str(FIXTURE)), "The cat sat", 1)
@@ -62,14 +68,17 @@ def test_a_missing_repo_is_downloaded_three_files_and_gives_the_same_numbers(tmp
     assert np.array_equal(fetched.heads[0].weights, local.heads[0].weights)
 
 
-def test_a_cached_repo_is_not_downloaded_again(tmp_path, monkeypatch):
+def test_a_cached_repo_a_folder_and_minilm_are_not_downloaded(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     calls = stand_in_hub(monkeypatch, tmp_path / "cache")
-    first = load_model("someone/tiny-bert")
-    (first.path.parent.parent / "refs").mkdir()
-    (first.path.parent.parent / "refs" / "main").write_text(COMMIT, encoding="utf-8")
+    first = fetch("someone/tiny-bert")
+    (first.parent.parent / "refs").mkdir()
+    (first.parent.parent / "refs" / "main").write_text(COMMIT, encoding="utf-8")
     calls.clear()
-    assert load_model("someone/tiny-bert").path == first.path
+    assert fetch("someone/tiny-bert") == first
+    assert fetch(str(FIXTURE)) == FIXTURE
+    with pytest.raises(ModelError, match="no directory ./nowhere"):
+        fetch("./nowhere")  # a path, not a repo id: never sent to the Hub
     assert calls == []
 
 
@@ -78,7 +87,7 @@ def test_offline_is_honoured(tmp_path, monkeypatch):
     calls = stand_in_hub(monkeypatch, tmp_path / "cache")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelError, match="has no someone/x: .*HF_HUB_OFFLINE is set, so attnviz does not download"):
-        load_model("someone/x")
+        fetch("someone/x")
     assert calls == []
 
 
@@ -99,7 +108,7 @@ def test_a_failed_download_is_one_line_naming_the_file_and_the_fix(tmp_path, mon
     stand_in_hub(monkeypatch, tmp_path / "cache", fail=fail)
     with pytest.raises(ModelError, match=f"could not download config.json of someone/x from the Hugging Face Hub: "
                                          f"{says}") as raised:
-        load_model("someone/x")
+        fetch("someone/x")
     assert "\n" not in str(raised.value)
 
 
@@ -115,18 +124,22 @@ def test_no_safetensors_in_the_repo_says_attnviz_never_loads_pickles(tmp_path, m
 
     sys.modules["huggingface_hub"].hf_hub_download = no_safetensors
     with pytest.raises(ModelError, match="has no model.safetensors .*pytorch_model.bin, a pickle attnviz never loads"):
-        load_model("someone/old")
+        fetch("someone/old")
     assert [c[1] for c in calls] == ["config.json"]
 
 
 def test_the_cli_downloads_on_request_and_fails_in_one_line(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     stand_in_hub(monkeypatch, tmp_path / "cache")
-    shown = CliRunner().invoke(app, ["explain", "The cat sat", "--model", "someone/tiny-bert", "--json", "-"])
-    assert shown.exit_code == 0, shown.output
-    assert json.loads(shown.output)["model"]["name"] == "someone/tiny-bert"
+    offline = CliRunner().invoke(app, ["explain", "The cat sat", "--model", "someone/tiny-bert"])
+    assert offline.exit_code == 1 and "run again with --download" in offline.output
+    for command in ("explain", "mask", "heads", "block"):
+        shown = CliRunner().invoke(app, [command, "The cat sat", "--model", "someone/tiny-bert", "--download",
+                                         "--json", "-"])
+        assert shown.exit_code == 0, shown.output
+        assert json.loads(shown.output)["model"]["name"] == "someone/tiny-bert"
     stand_in_hub(monkeypatch, tmp_path / "other", fail=error("RepositoryNotFoundError", "404"))
-    failed = CliRunner().invoke(app, ["explain", "x", "--model", "someone/nothing"])
+    failed = CliRunner().invoke(app, ["explain", "x", "--model", "someone/nothing", "--download"])
     assert failed.exit_code == 1
     assert failed.output.count("\n") == 1 and failed.output.startswith("Error: could not download config.json")
 
@@ -139,6 +152,11 @@ def test_the_hub_error_names_hub_py_matches_exist_in_huggingface_hub():
     assert issubclass(errors.LocalEntryNotFoundError, errors.EntryNotFoundError)  # why hub.py checks it first
 
 
-def test_help_names_the_extra():
-    shown = CliRunner().invoke(app, ["explain", "--help"], env={"COLUMNS": "200"})
-    assert "attnviz[hub]" in shown.output  # not eaten as rich markup
+def test_without_huggingface_hub_download_says_how_to_get_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setitem(sys.modules, "huggingface_hub", None)
+    with pytest.raises(ModelError, match="--download needs the package huggingface_hub: "
+                                         "`pip install 'attnviz\\[hub\\]'`"):
+        fetch("someone/x")

