@@ -68,7 +68,7 @@ def main() -> None:
     args = parser.parse_args()
     runs = args.runs
     # up-to-date bytecode first: with PYTHONDONTWRITEBYTECODE set, an edited module would otherwise be
-    # compiled again in every timed run (~60 ms for cli.py and render/terminal.py together)
+    # compiled again in every timed run (~60 ms for cli.py and the terminal renderer together)
     compileall.compile_dir(HERE.parent / "attnviz", quiet=1)
     out_dir = tempfile.mkdtemp(prefix="attnviz-bench-")
     cases = [

@@ -18,7 +18,8 @@ from attnviz.errors import InputError
 from attnviz.export import flash_to_json
 from attnviz.flash import FLOAT32, MEMORY_SIZES, flash_walk, measure_peak, memory_table, working_set_bytes
 from attnviz.pipeline import self_attention
-from attnviz.render.terminal import View, _fmt_diff, flash_view
+from attnviz.render.terminal import View, flash_view
+from attnviz.render.terminal.common import _fmt_diff
 
 
 def qkv(rng, t, s, d_k, d_v, dtype=np.float64):

@@ -8,7 +8,7 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from attnviz.render import figure as fig_module  # registers NanumGothic with matplotlib
+from attnviz.render.figure import style as fig_module  # registers NanumGothic with matplotlib
 from attnviz.render.labels import Labels, advance, width
 
 DPI = 100

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from attnviz import attention
 from attnviz.cli import app
 from attnviz.pipeline import self_attention
-from attnviz.render.terminal import SUMMARY_LINES, View, _num_width, explain_view
+from attnviz.render.terminal import SUMMARY_LINES, View, explain_view
+from attnviz.render.terminal.matrix import _num_width
 from attnviz.trace import MAX_TOKENS, max_tokens
 
 runner = CliRunner()
@@ -97,12 +98,12 @@ def test_long_inputs_keep_float32_stages_and_a_tiled_output():
 
 
 def test_pooled_heatmap_keeps_peaks_and_hidden_blocks():
-    from attnviz.render.figure import _pool
+    from attnviz.render.figure.heatmap import _pool
 
     m = np.arange(16, dtype=np.float32).reshape(4, 4)
     hidden = np.zeros((4, 4), dtype=bool)
     hidden[:2, 2:] = True
-    import attnviz.render.figure as fig
+    import attnviz.render.figure.heatmap as fig
 
     old, fig.HEATMAP_CELLS = fig.HEATMAP_CELLS, 2
     try:
@@ -138,7 +139,7 @@ def test_softmax_keeps_float32(n):
 
 
 def test_pool_fast_path_equals_the_general_one():
-    import attnviz.render.figure as fig
+    import attnviz.render.figure.heatmap as fig
 
     m = np.random.default_rng(1).normal(size=(12, 8)).astype(np.float32)
     old, fig.HEATMAP_CELLS = fig.HEATMAP_CELLS, 4

@@ -1,11 +1,14 @@
-"""The Matrix renderable (render/terminal.py) against hand-drawn expectations: layout, styles, widths,
-the fallback to rich's Table when the console is too narrow, and no rich.table on the explain path."""
+"""The Matrix renderable (render/terminal/matrix.py) against hand-drawn expectations: layout, styles, widths,
+the fallback to rich's Table when the console is too narrow, no rich.table on the explain path, and the
+package's lazy names (the explain path imports its own modules alone)."""
 
+import inspect
 import io
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 from rich.cells import cell_len
 from rich.console import Console
 from rich.segment import Segment
@@ -116,11 +119,26 @@ def test_colour_output_matches_plain_text():
     assert plain.splitlines() == render(explain_view(trace, view=view)).splitlines()
 
 
-def test_explain_path_does_not_import_rich_table():
+def test_explain_path_imports_only_its_modules():
+    """Printing the explain view loads three terminal modules, and not rich's Table or Columns."""
     code = ("import io, sys; from rich.console import Console; from attnviz.pipeline import self_attention; "
-            "from attnviz.render.terminal import View, explain_view; "
-            "Console(file=io.StringIO(), width=80).print(explain_view(self_attention('고양이는 침대에서 잔다'), "
-            "view=View())); "
-            "loaded = [m for m in ('rich.table', 'rich.columns') if m in sys.modules]; assert not loaded, loaded")
+            "from attnviz.render import terminal as term; "
+            "Console(file=io.StringIO(), width=80).print(term.explain_view(self_attention('고양이는 침대에서 잔다'), "
+            "view=term.View())); "
+            "print(' '.join(sorted(m for m in sys.modules if m.startswith('attnviz.render.terminal.') "
+            "or m in ('rich.table', 'rich.columns'))))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [f"attnviz.render.terminal.{m}" for m in ("common", "explain", "matrix")]
+
+
+def test_every_public_name_resolves_from_its_module():
+    import attnviz.render.terminal as term
+
+    for name in term.__all__:
+        value = getattr(term, name)
+        assert name in dir(term)
+        if inspect.isfunction(value) or inspect.isclass(value):
+            assert value.__module__.startswith("attnviz.render.terminal."), name
+    with pytest.raises(AttributeError, match="no_such_view"):
+        term.no_such_view  # noqa: B018

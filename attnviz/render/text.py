@@ -253,7 +253,7 @@ WORDS.update({
                      "(가장 큰 스코어가 언제나 가장 큰 가중치를 받습니다)."),
 })
 
-# --- words only the figures of the views use (render/figure.py) ---------------------------------
+# --- words only the figures of the views use (render/figure/) ------------------------------------
 
 WORDS.update({
     "fig_masking": ("Masking", "마스킹"),
