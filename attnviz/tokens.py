@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -18,6 +18,8 @@ from .errors import InputError, TokenizerError
 #: The name and location of the tokenizer that ships inside the package.
 DEFAULT_TOKENIZER = "default"
 _PACKAGED_JSON = Path(__file__).resolve().parent / "data" / "tokenizer.json"  # a plain path: importlib.resources
+_CORE_JSON = _PACKAGED_JSON.with_name("tokenizer-core.json")  # its learned pieces alone (see _Shipped)
+_SPACES = frozenset(" \t\n\r")
 # (and zipfile) cost ~7 ms of start-up, and the package is always installed as files
 BUILTIN = ("default", "words", "chars")
 #: The decoder's start token, as shown; its id is the tokenizer's `<bos>` when it has one.
@@ -59,6 +61,40 @@ class Tokenizer:
         if self.name == "chars":
             return tuple(Token(visible(c), c, None, i, i + 1) for i, c in enumerate(text) if not c.isspace())
         return _hf_tokens(self._hf, text)
+
+
+class _Shipped(Tokenizer):
+    """The default tokenizer, from one of two files.
+
+    tokenizer.json has 12,053 pieces; 10,860 of them are single characters the corpus never taught it
+    (every Hangul syllable it lacks, scored −1010 so that none is ever <unk>), and building those is most of
+    its ~8 ms load. Such a piece can only be chosen for a character that no learned piece covers, so a
+    text whose every character is a learned single-character piece gets the same tokens, with the same ids,
+    from tokenizer-core.json, which holds the learned pieces alone and loads in about 1 ms
+    (tests/test_tokens.py compares the two on random text). Any other text loads the full file.
+    """
+
+    def __init__(self) -> None:
+        self.name = DEFAULT_TOKENIZER
+
+    @cached_property
+    def _hf(self):  # the full file, loaded when a text needs it (or for its vocabulary)
+        from tokenizers import Tokenizer as HFTokenizer
+
+        return HFTokenizer.from_file(str(_PACKAGED_JSON))
+
+    @cached_property
+    def _core(self):
+        from tokenizers import Tokenizer as HFTokenizer
+
+        return HFTokenizer.from_file(str(_CORE_JSON))
+
+    @cached_property
+    def _core_chars(self) -> frozenset[str]:
+        return frozenset(piece for piece in self._core.get_vocab() if len(piece) == 1) | _SPACES
+
+    def encode(self, text: str) -> tuple[Token, ...]:
+        return _hf_tokens(self._core if self._core_chars.issuperset(text) else self._hf, text)
 
 
 #: A byte-fallback piece: one byte of a character the vocabulary lacks.
@@ -177,10 +213,10 @@ def load_tokenizer(spec: str = DEFAULT_TOKENIZER) -> Tokenizer:
     """`default`, `words`, `chars`, or a path to a Hugging Face tokenizer.json."""
     if spec in ("words", "chars"):
         return Tokenizer(spec)
+    if spec == DEFAULT_TOKENIZER:
+        return _Shipped()
     from tokenizers import Tokenizer as HFTokenizer  # imported only when needed
 
-    if spec == DEFAULT_TOKENIZER:
-        return Tokenizer(DEFAULT_TOKENIZER, HFTokenizer.from_file(str(_PACKAGED_JSON)))
     path = Path(spec)
     if path.is_dir() and (path / "tokenizer.json").is_file():
         path = path / "tokenizer.json"

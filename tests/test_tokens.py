@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import string
@@ -15,10 +16,20 @@ from tokenizers import Tokenizer as HFTokenizer
 from tokenizers import models, pre_tokenizers
 
 from attnviz.errors import InputError, TokenizerError
-from attnviz.tokens import BUILTIN, DEFAULT_TOKENIZER, Token, clean_text, load_tokenizer, tokenize
+from attnviz.tokens import (
+    BUILTIN,
+    DEFAULT_TOKENIZER,
+    Token,
+    _hf_tokens,
+    _Shipped,
+    clean_text,
+    load_tokenizer,
+    tokenize,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "attnviz" / "data" / "tokenizer.json"
+CORE = ROOT / "attnviz" / "data" / "tokenizer-core.json"
 BUILD_SCRIPT = ROOT / "scripts" / "build_tokenizer.py"
 CORPUS = ROOT / "samples" / "corpus.txt"
 
@@ -331,6 +342,42 @@ def test_build_is_deterministic_and_matches_the_shipped_file(tmp_path):
     assert out.read_bytes() == SHIPPED.read_bytes(), (
         "attnviz/data/tokenizer.json is stale: run python scripts/build_tokenizer.py"
     )
+    assert (tmp_path / "tokenizer-core.json").read_bytes() == CORE.read_bytes(), (
+        "attnviz/data/tokenizer-core.json is stale: run python scripts/build_tokenizer.py"
+    )
+
+
+def test_the_core_file_is_the_full_files_learned_pieces_with_their_ids():
+    full = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    core = json.loads(CORE.read_text(encoding="utf-8"))
+    n = len(core["model"]["vocab"])
+    assert core["model"]["vocab"] == full["model"]["vocab"][:n]  # a prefix: the same ids
+    assert all(score < -1000 for _, score in full["model"]["vocab"][n:])  # the rest: alphabet fill and bytes
+    assert {k: v for k, v in core.items() if k != "model"} == {k: v for k, v in full.items() if k != "model"}
+
+
+SHIPPED_CHARS = sorted({c for p, _ in json.loads(SHIPPED.read_text(encoding="utf-8"))["model"]["vocab"][4:900]
+                        for c in p})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(SHIPPED_CHARS + list(HANGUL[::97]) + list(" ,.!?😀é\u0301")),
+               min_size=1, max_size=30).filter(str.strip))
+def test_the_shipped_tokenizer_gives_the_full_files_tokens_whichever_file_it_uses(text):
+    assert load_tokenizer(DEFAULT_TOKENIZER).encode(text) == _hf_tokens(_full_file(), text)
+
+
+@functools.cache
+def _full_file() -> HFTokenizer:
+    return HFTokenizer.from_file(str(SHIPPED))
+
+
+def test_a_sentence_of_learned_characters_never_loads_the_full_file():
+    shipped = _Shipped()
+    assert [t.label for t in shipped.encode("고양이는 침대에서 잔다")] == ["고양이", "는", "침대", "에서", "잔다"]
+    assert "_hf" not in vars(shipped)  # the 12,053-piece file was not needed
+    assert [t.label for t in shipped.encode("뷁")] == ["뷁"]  # a syllable the corpus lacks: the full file
+    assert "_hf" in vars(shipped) and shipped.vocab_size == 12053
 
 
 def test_shipped_file_is_small_and_has_byte_fallback():
