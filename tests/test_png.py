@@ -1,4 +1,4 @@
-"""render/png.py: the PNG bytes decode (with Pillow, an independent reader) to exactly the pixels given."""
+"""render/figure/png.py: the PNG bytes decode (with Pillow, an independent reader) to exactly the pixels given."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from attnviz.render import png
+from attnviz.render.figure import png
 
 
 def decode(data: bytes) -> Image.Image:

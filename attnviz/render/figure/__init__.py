@@ -1,6 +1,6 @@
 """Figures as PNG/SVG/PDF: the pipeline, one per stage, and the mask, heads, cross, √d_k and softmax views.
 
-The only package in attnviz that imports matplotlib (with render/labels.py, which draws its text). It
+The only package in attnviz that imports matplotlib. It
 uses the object API alone (`Figure()`, `fig.savefig`), never pyplot and never a global rcParams change;
 the bundled NanumGothic font is registered once, lazily, and named explicitly on every text, with
 DejaVu Sans as the per-glyph fallback (√ × → ᵀ − ∞ and Hangul all render). Rows are queries, columns
@@ -10,6 +10,8 @@ Layout is computed here, in inches, from estimated label widths (no layout engin
 layout would measure every text twice per save and cost a third of the time a figure takes.
 
 Modules, each importing only those above it:
+  glyphs    text as glyph outlines (the Labels artist) and text metrics
+  png       PNG files from a drawn figure's pixels (numpy and zlib)
   style     themes, fonts, how labels and numbers are written
   panels    Panel: what one heatmap shows, for each stage of a trace
   layout    Ticks, margins, fitting and wrapping text, in inches

@@ -10,9 +10,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from ...trace import Trace
-from ..labels import Labels
-from ..labels import width as _width
 from ..text import word
+from .glyphs import Labels
+from .glyphs import width as _width
 from .layout import _fit
 from .style import Theme, _register_font
 

@@ -14,10 +14,10 @@ from matplotlib.figure import Figure
 
 from ...errors import InputError
 from ...trace import Trace
-from ..labels import width as _width
 from ..text import caption, word
 from .canvas import _axes, _cut, _details, _headline, _new_figure, _outline_row, _sentence, _text, _titles
 from .checks import _check, _check_focus
+from .glyphs import width as _width
 from .heatmap import CELL_TEXT_MAX, _cell_size, _colorbar, _heatmap
 from .layout import MAX_TICKS_STAGE, _bottom_margin, _fit, _left_margin, _plan, _wrap
 from .panels import _panel

@@ -19,8 +19,8 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import Affine2D
 
-from ..labels import Labels
-from ..labels import width as _width
+from .glyphs import Labels
+from .glyphs import width as _width
 from .layout import LABEL_PAD, MAX_TICKS_STAGE, TICK, Ticks, _col_labels_height, _row_labels_width
 from .panels import Panel
 from .style import Theme, _num, _short

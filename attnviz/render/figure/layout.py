@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..labels import width as _width
+from .glyphs import width as _width
 from .panels import Panel
 from .style import _short
 

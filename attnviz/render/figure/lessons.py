@@ -14,10 +14,10 @@ from matplotlib.ticker import NullLocator
 
 from ...errors import InputError
 from ...lessons import ScaleLesson, SoftmaxSteps
-from ..labels import width as _width
 from ..text import caption, title, word
 from .canvas import _axes, _new_figure, _text
 from .checks import _check_style
+from .glyphs import width as _width
 from .layout import MAX_TICKS_PIPELINE, _tick_size, _ticks_at, _wrap
 from .style import FONT_FAMILY, NUMBER_FAMILY, THEMES, Theme, _num, _short
 

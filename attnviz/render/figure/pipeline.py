@@ -10,10 +10,10 @@ from matplotlib.patches import FancyArrowPatch
 
 from ...errors import InputError
 from ...trace import Trace
-from ..labels import width as _width
 from ..text import caption, title, word
 from .canvas import _axes, _details, _headline, _new_figure, _sentence, _text
 from .checks import _check
+from .glyphs import width as _width
 from .heatmap import _cell_size, _colorbar, _heatmap
 from .layout import MAX_TICKS_PIPELINE, MAX_TICKS_STAGE, _bottom_margin, _fit, _left_margin, _plan, _wrap
 from .panels import STAGES, _panel

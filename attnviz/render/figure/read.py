@@ -5,7 +5,7 @@ from __future__ import annotations
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ..labels import Labels
+from .glyphs import Labels
 
 
 def texts(container: Figure | Axes) -> list[str]:

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from ...errors import InputError, OutputError
 from ...files import atomic_write
 from ...trace import Trace
-from .. import png
+from . import png
 from .checks import _check
 from .pipeline import stage_figure
 
@@ -133,7 +133,7 @@ def _check_folder(path: Path) -> None:
 def _save(fig: Figure, path: Path, fmt: str, dpi: float) -> None:
     """Write `fig` into a temp file beside `path`, renamed over it; no dates or versions in the file.
 
-    PNG: drawn by Agg (`_pixels`) and encoded by render/png.py; SVG and PDF: savefig."""
+    PNG: drawn by Agg (`_pixels`) and encoded by png.py; SVG and PDF: savefig."""
     _check_dpi(dpi)
     if fmt == "png":
         _write_png(path, _pixels(fig, dpi), dpi)
@@ -162,6 +162,6 @@ def _pixels(fig: Figure, dpi: float) -> np.ndarray:
 
 
 def _write_png(path: Path, pixels: np.ndarray, dpi: float) -> None:
-    """Encode `pixels` as a PNG (render/png.py) into `path`, atomically."""
+    """Encode `pixels` as a PNG (png.py) into `path`, atomically."""
     data = png.encode(pixels, dpi)
     atomic_write(path, lambda tmp: tmp.write_bytes(data))

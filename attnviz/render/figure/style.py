@@ -8,7 +8,7 @@ from pathlib import Path
 
 from matplotlib import font_manager
 
-from ..labels import FONT_FILE
+from .glyphs import FONT_FILE
 
 #: Longest token label drawn on an axis (longer ones are cut with "…").
 LABEL_CHARS = 12

@@ -1,6 +1,6 @@
 """Many short labels on a figure (cell values, tick labels) drawn as glyph outlines, one path a colour.
 
-Part of the figure renderer: only render/figure/ imports it. A matplotlib `Text` lays itself out and
+Part of the figure renderer (render/figure/). A matplotlib `Text` lays itself out and
 renders through FreeType one object at a time, about 1 ms each, and a stage figure holds a hundred of
 them. `Labels` keeps each glyph's outline once per process and draws all of its strings with one
 `draw_path` call a colour: the same shapes in PNG, SVG (where attnviz draws text as outlines anyway)
@@ -24,7 +24,7 @@ from matplotlib.path import Path as MplPath
 from matplotlib.textpath import TextPath
 from matplotlib.transforms import IdentityTransform, Transform
 
-FONT_FILE = Path(__file__).resolve().parent.parent / "fonts" / "NanumGothic.ttf"
+FONT_FILE = Path(__file__).resolve().parent.parent.parent / "fonts" / "NanumGothic.ttf"
 
 # DejaVu Sans's typographic ascender and descender (em): a line of text is `linespacing` × their sum
 # tall, as matplotlib's Text lays it out

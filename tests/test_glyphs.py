@@ -1,4 +1,4 @@
-"""render/labels.py: strings drawn as glyph outlines land where matplotlib's own Text draws them."""
+"""render/figure/glyphs.py: strings drawn as glyph outlines land where matplotlib's own Text draws them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from attnviz.render.figure import style as fig_module  # registers NanumGothic with matplotlib
-from attnviz.render.labels import Labels, advance, width
+from attnviz.render.figure.glyphs import Labels, advance, width
 
 DPI = 100
 
