@@ -1,17 +1,15 @@
 """The transformer block (residual, LayerNorm, FFN), the encoder–decoder flow and sampling, their views
 and JSON: hand-worked cases, an independent float64 reference, and properties."""
 
-import io
 import json
 import math
 
 import numpy as np
 import pytest
+from console import fits, render
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from rich.cells import cell_len
-from rich.console import Console
 
 from attnviz.block import (
     FLOW_VOCAB,
@@ -368,16 +366,6 @@ def test_flow_options_are_checked():
 
 
 # --- views ---------------------------------------------------------------------------------------
-
-def render(renderable, width=80):
-    console = Console(file=io.StringIO(), width=width, color_system=None)
-    console.print(renderable)
-    return console.file.getvalue()
-
-
-def fits(out: str, width: int = 80) -> None:
-    for line in out.splitlines():
-        assert cell_len(line) <= width, line
 
 
 @pytest.mark.parametrize("lang", LANGS)

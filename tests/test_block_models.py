@@ -10,13 +10,11 @@ the last layer's block carries it as `final_norm` and its `output` is ln_f(block
 from __future__ import annotations
 
 import functools
-import io
 from pathlib import Path
 
 import numpy as np
 import pytest
-from rich.cells import cell_len
-from rich.console import Console
+from console import fits, render
 
 from attnviz.block import EncoderBlockTrace
 from attnviz.errors import InputError
@@ -245,17 +243,6 @@ def test_a_block_reads_only_the_layers_it_needs():
 
 # --------------------------------------------------------------------------------------------------------------
 # the view
-
-
-def render(renderable, width: int = 80) -> str:
-    console = Console(file=io.StringIO(), width=width, color_system=None)
-    console.print(renderable)
-    return console.file.getvalue()
-
-
-def fits(out: str, width: int = 80) -> None:
-    for line in out.splitlines():
-        assert cell_len(line) <= width, line
 
 
 def _positions(out: str, keys, lang: str) -> list[int]:

@@ -1,14 +1,13 @@
 """The mask, heads, split, cross, scale and softmax views rendered at 80 (and 40) columns without colour:
 every number they print is checked against the trace or lesson it came from."""
 
-import io
 import math
 import re
 
 import numpy as np
 import pytest
+from console import render
 from rich.cells import cell_len
-from rich.console import Console
 
 from attnviz.lessons import scale_lesson, softmax_steps
 from attnviz.pipeline import cross_attention, image_attention, self_attention
@@ -28,12 +27,6 @@ KO = "고양이는 침대에서 잔다"
 EN = "The cat sat on the mat"
 LANGS = ("en", "ko")
 IMAGE = "samples/cat_on_bed.png"
-
-
-def render(renderable, width=80):
-    console = Console(file=io.StringIO(), width=width, color_system=None)
-    console.print(renderable)
-    return console.file.getvalue()
 
 
 def panel(out: str, stage: str, lang: str) -> list[str]:

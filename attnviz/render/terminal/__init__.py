@@ -30,7 +30,7 @@ _MODULES = {  # module → the public names it owns
     "cross": ("CROSS_ARROWS", "cross_view", "patch_grid_table"),
     "lessons": ("SEED_SCORES", "SEED_WEIGHTS", "scale_view", "softmax_view"),
     "flash": ("FLASH_MAX_BLOCKS", "flash_view"),
-    "block": ("ACT_NAMES", "CIRCLED", "PREVIEW_DIMS", "block_view"),
+    "block": ("ACT_NAMES", "PREVIEW_DIMS", "block_view"),
     "flow": ("FLOW_STEPS_SHOWN", "flow_view"),
 }
 _MODULE_OF = {name: module for module, names in _MODULES.items() for name in names}

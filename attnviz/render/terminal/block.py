@@ -19,7 +19,6 @@ from .matrix import matrix_table
 if TYPE_CHECKING:  # annotations only
     from ...block import DecoderBlockTrace, EncoderBlockTrace, NormTrace
 
-CIRCLED = "①②③④⑤⑥⑦"
 ACT_NAMES = {"gelu": "GELU", "relu": "ReLU", "gelu_new": "tanh-GELU", "gelu_pytorch_tanh": "tanh-GELU",
              "gelu_fast": "tanh-GELU", "quick_gelu": "QuickGELU"}
 

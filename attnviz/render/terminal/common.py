@@ -88,9 +88,6 @@ def _tint(weight: float, is_max: bool) -> Style:
     return Style(bgcolor=f"rgb({r},{g},{b})", color="#ffffff" if w > 0.45 else "#000000", bold=is_max)
 
 
-def _labels(tokens) -> list[str]:
-    return [t.label for t in tokens]
-
 
 def _indexed(prefix: str, tokens) -> list[str]:
     return [f"{prefix}{i + 1} {t.label}" for i, t in enumerate(tokens)]
