@@ -760,7 +760,7 @@ def flow(
 
     Example: attnviz flow "안녕하세요, 오늘 날씨는?" --steps 3 --sample top-k --k 5
     """
-    from .block import flow as run_flow
+    from .flow import flow as run_flow
 
     ft = run_flow(SEED_SENTENCE if source is None else source, seed=seed, n_layers=layers, steps=steps,
                   sample_method=sample.value, k=k, p=p, temperature=temperature, d_model=d_model, d_k=d_k,

@@ -19,3 +19,7 @@ class WeightsError(AttnvizError):
 
 class OutputError(AttnvizError):
     """An output file could not be written."""
+
+
+class ModelError(AttnvizError):
+    """A checkpoint is missing, incomplete, unreadable, or not a supported architecture."""

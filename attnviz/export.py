@@ -9,9 +9,15 @@ import numpy as np
 from . import __version__
 from .errors import InputError
 from .tokens import Token
-from .trace import HeadTrace, Trace
+from .trace import HeadTrace, ModelInfo, Trace
 
 FORMAT = "attnviz.trace/1"
+
+
+def _model_dict(info: ModelInfo | None) -> dict | None:
+    """{"name", "architecture", "layer", "n_layers"} of a checkpoint's trace; None for seeded weights."""
+    return None if info is None else {"name": info.name, "architecture": info.architecture, "layer": info.layer,
+                                      "n_layers": info.n_layers}
 
 
 def _matrix(a: np.ndarray | None):
@@ -39,7 +45,7 @@ def trace_to_dict(trace: Trace) -> dict:
         "seed": trace.seed,
         "causal": trace.causal,
         "weights_source": trace.weights_source,
-        "model": trace.model,
+        "model": _model_dict(trace.model),
         "patch_grid": None if trace.patch_grid is None else list(trace.patch_grid),
         "image": trace.image_path,
         "embeddings": _matrix(trace.embeddings),
@@ -101,7 +107,7 @@ def trace_from_json(text: str) -> Trace:
         causal=doc["causal"],
         weights_source=doc["weights_source"],
         text=doc.get("text", ""),
-        model=doc.get("model"),
+        model=None if doc.get("model") is None else ModelInfo(**doc["model"]),
         patch_grid=None if doc.get("patch_grid") is None else tuple(doc["patch_grid"]),
         image_path=doc.get("image"),
     )
@@ -175,12 +181,13 @@ def _norm_dict(norm) -> dict:
     return {"input": _matrix(norm.input), "mean": _matrix(norm.mean), "var": _matrix(norm.var),
             "normed": _matrix(norm.normed), "output": _matrix(norm.output), "mean_after": _matrix(norm.mean_after),
             "var_after": _matrix(norm.var_after), "gamma": _matrix(norm.gamma), "beta": _matrix(norm.beta),
-            "eps": norm.eps}
+            "eps": norm.eps, **({"kind": "rms", "offset": norm.offset} if norm.kind == "rms" else {})}
 
 
 def _ffn_dict(ffn) -> dict:
     return {"activation": ffn.activation, "input": _matrix(ffn.input), "hidden": _matrix(ffn.hidden),
-            "activated": _matrix(ffn.activated), "output": _matrix(ffn.output)}
+            "activated": _matrix(ffn.activated), "output": _matrix(ffn.output),
+            **({"up": _matrix(ffn.up), "product": _matrix(ffn.product)} if ffn.gated else {})}
 
 
 def _params_dict(p) -> dict:
@@ -209,7 +216,7 @@ def block_to_dict(block_trace, params: bool = True) -> dict:
         doc["norm_first"] = True  # pre-LN (GPT-2): LayerNorm before each sublayer, residual after
     final = getattr(bt, "final_norm", None)
     doc["final_norm"] = None if final is None else _norm_dict(final)
-    doc["model"] = (bt.attention if bt.kind == "encoder" else bt.self_attention).model
+    doc["model"] = _model_dict((bt.attention if bt.kind == "encoder" else bt.self_attention).model)
     doc["output"] = _matrix(bt.output)
     return doc
 

@@ -38,6 +38,46 @@ class HeadTrace:
     masked: np.ndarray | None  # (T, S)  scaled with −∞ where hidden; None = no mask
     weights: np.ndarray  # (T, S)  softmax rows
     output: np.ndarray  # (T, d_v) weights v
+    kv_head: int | None = None  # grouped-query attention: the K/V head this query head reads (None: its own)
+    q_unrotated: np.ndarray | None = None  # (T, d_k) q before RoPE (q is after); None without RoPE
+    k_unrotated: np.ndarray | None = None  # (S, d_k) k before RoPE
+    capped: np.ndarray | None = None  # (T, S) soft-capped scaled scores (Gemma 2), what is masked; None without
+    bias: np.ndarray | None = None  # (T, S) a position bias added to the scores (T5); None without
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Which checkpoint and layer a Trace comes from."""
+
+    name: str  # the repo id or folder name
+    architecture: str  # config.json's model_type
+    layer: int  # counting from 0
+    n_layers: int
+
+
+@dataclass(frozen=True)
+class RopeInfo:
+    """The rotary position stage of a layer: q and k of each head are rotated by position."""
+
+    angles: np.ndarray  # (T, rotary_dim / 2) θ = position · inv_freq for each query row's position
+    key_angles: np.ndarray  # (S, rotary_dim / 2)
+    rotary_dim: int  # how many of d_k's dimensions are rotated (the rest pass through: partial rotary)
+    base: float  # rope_theta
+    scaling: str  # default, linear, llama3, dynamic, yarn, longrope
+    attention_factor: float = 1.0  # cos and sin are multiplied by this (yarn, longrope)
+
+
+@dataclass(frozen=True)
+class AttentionInfo:
+    """What a layer's attention does beyond plain multi-head attention with 1/√d_k."""
+
+    n_kv_heads: int  # K/V heads: = heads for MHA, fewer for GQA, 1 for MQA
+    scale: float  # what the scores are multiplied by (1/√d_k; Gemma: query_pre_attn_scalar^-½; T5: 1)
+    softcap: float | None = None  # Gemma 2: scaled scores → cap · tanh(scaled / cap)
+    window: int | None = None  # sliding window: a query sees at most this many keys (itself included)
+    rope: RopeInfo | None = None
+    qk_norm: bool = False  # Qwen3, Gemma 3: each head's q and k are RMS-normed before RoPE
+    position_bias: str | None = None  # "relative" for T5's learned bucketed bias
 
 
 @dataclass(frozen=True)
@@ -61,9 +101,10 @@ class Trace:
     causal: bool
     weights_source: str
     text: str = ""
-    model: dict | None = field(default=None)
+    model: ModelInfo | None = field(default=None)
     patch_grid: tuple[int, int] | None = None  # (rows, cols) when the keys are image patches
     image_path: str | None = None  # the image the patches were cut from
+    attention: AttentionInfo | None = None  # how the scores were made, when it is not plain MHA with 1/√d_k
 
     @property
     def n_heads(self) -> int:

@@ -11,28 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from attnviz.block import (
-    FLOW_VOCAB,
-    SHAPE_NAMES,
-    BlockParams,
-    block_from_text,
-    decoder_block,
-    encoder_block,
-    erf,
-    flow,
-    gelu,
-    init_block_params,
-    layer_norm,
-    norm_trace,
-    relu,
-    sample,
-    shape_text,
-)
+from attnviz.block import block_from_text, decoder_block, encoder_block, init_block_params
 from attnviz.errors import InputError
 from attnviz.export import block_to_json, flow_to_json
+from attnviz.flow import FLOW_VOCAB, SHAPE_NAMES, flow, shape_text
+from attnviz.layers import BlockParams, erf, gelu, layer_norm, relu
+from attnviz.layers import layer_norm_stages as norm_trace
 from attnviz.pipeline import make_weights
 from attnviz.render.terminal import View, block_view, flow_view
 from attnviz.render.text import title
+from attnviz.sampling import sample
 from attnviz.tokens import tokenize
 from attnviz.weights import init_weights
 

@@ -21,6 +21,7 @@ from attnviz.errors import InputError
 from attnviz.models import ModelError, block_trace, hidden_states, load_model, model_trace
 from attnviz.render.terminal import View, block_view
 from attnviz.render.text import title
+from attnviz.trace import ModelInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -112,8 +113,7 @@ def test_block_shares_the_forward_pass(name):
         np.testing.assert_array_equal(bt.attention.x, tr.x)
         for a, b in zip(bt.attention.heads, tr.heads, strict=True):
             np.testing.assert_array_equal(a.weights, b.weights)
-        assert bt.attention.model == tr.model == {"name": m.name, "architecture": m.architecture, "layer": layer,
-                                                  "n_layers": m.n_layers}
+        assert bt.attention.model == tr.model == ModelInfo(m.name, m.architecture, layer, m.n_layers)
 
 
 # --------------------------------------------------------------------------------------------------------------

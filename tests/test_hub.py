@@ -18,8 +18,9 @@ import pytest
 from typer.testing import CliRunner
 
 from attnviz.cli import app
+from attnviz.errors import ModelError
 from attnviz.models import fetch, load_model, model_trace
-from attnviz.models.loader import FILES, ModelError
+from attnviz.models.resolve import FILES
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "tiny-bert"
 COMMIT = "0123456789abcdef0123456789abcdef01234567"

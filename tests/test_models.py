@@ -20,18 +20,20 @@ import numpy as np
 import pytest
 
 from attnviz.errors import AttnvizError, InputError
+from attnviz.layers import erfc, gelu, gelu_tanh, layer_norm
 from attnviz.models import (
     SUPPORTED,
     ModelError,
     encode,
     hidden_states,
     load_model,
-    loader,
     model_trace,
     model_traces,
 )
-from attnviz.models.loader import TensorFile, erfc, gelu, gelu_tanh, layer_norm
+from attnviz.models import checkpoint as loader
+from attnviz.models.safetensors import TensorFile
 from attnviz.tokens import visible
+from attnviz.trace import ModelInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -124,7 +126,7 @@ def test_one_layer_equals_the_same_layer_of_all(name):
         for a, b in zip(one.heads, every[layer].heads, strict=True):
             np.testing.assert_array_equal(a.weights, b.weights)
         np.testing.assert_array_equal(one.output, every[layer].output)
-    assert [t.model["layer"] for t in model_traces(m, text, layers=[1, 0, 1])] == [0, 1]
+    assert [t.model.layer for t in model_traces(m, text, layers=[1, 0, 1])] == [0, 1]
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -139,7 +141,7 @@ def test_bert_trace_stages():
         tr = model_trace(m, text, layer)
         t = len(tr.query_tokens)
         assert tr.kind == "self" and tr.key_tokens == tr.query_tokens and tr.memory is None and tr.seed is None
-        assert tr.model == {"name": "tiny-bert", "architecture": "bert", "layer": layer, "n_layers": 2}
+        assert tr.model == ModelInfo("tiny-bert", "bert", layer, 2)
         assert tr.weights_source == str(FIXTURES / "tiny-bert")
         assert (tr.d_model, tr.d_k, tr.d_v, tr.n_heads) == (32, 8, 8, 4)
         assert tr.causal is False
@@ -486,7 +488,7 @@ def test_repo_id_from_hf_hub_cache(tmp_path, monkeypatch, ref):
     monkeypatch.chdir(tmp_path)
     m = load_model("someone/tiny-bert")
     assert m.path == snapshot and m.name == "someone/tiny-bert"
-    assert model_trace(m, "The cat", 0).model["name"] == "someone/tiny-bert"
+    assert model_trace(m, "The cat", 0).model.name == "someone/tiny-bert"
     assert load_model(f"someone/tiny-bert@{snapshot.name}").path == snapshot
 
 

@@ -32,25 +32,16 @@ import numpy as np
 
 from .. import attention
 from ..block import EncoderBlockTrace
-from ..errors import InputError
+from ..errors import InputError, ModelError
 from ..tokens import Token, clean_text
-from ..trace import Trace, check_length
-from .bert import Bert
-from .gpt2 import GPT2
-from .loader import (
-    LayerAttention,
-    Model,
-    ModelError,
-    TensorFile,
-    check_files,
-    fetch,
-    load_model_tokenizer,
-    read_config,
-    resolve,
-)
+from ..trace import ModelInfo, Trace, check_length
+from . import bert, gpt2  # noqa: F401  (each family registers itself by its model_types)
+from . import resolve as checkpoint
+from .base import REGISTRY, LayerAttention, Model
+from .resolve import check_files, fetch, load_model_tokenizer, read_config
+from .safetensors import open_tensors
 
-FAMILIES = {"bert": Bert, "roberta": Bert, "distilbert": Bert, "gpt2": GPT2}
-SUPPORTED = tuple(FAMILIES)
+SUPPORTED = tuple(REGISTRY)
 PAD = "[PAD]"
 
 __all__ = ["SUPPORTED", "Model", "ModelError", "block_trace", "encode", "fetch", "hidden_states", "load_model",
@@ -61,16 +52,16 @@ def load_model(spec: str | os.PathLike) -> Model:
     """Open a checkpoint: `minilm`, a directory with config.json, model.safetensors and tokenizer.json, or a
     Hugging Face repo id (`org/name[@revision]`) already in the local cache. Reads the config, the safetensors
     header (memory-mapping the file) and the tokenizer; checks every tensor's name and shape; reads no weights."""
-    folder, name = resolve(spec)
+    folder, name = checkpoint.resolve(spec)
     check_files(folder)
     config = read_config(folder)
     model_type = config.get("model_type")
-    if model_type not in FAMILIES:
+    if model_type not in REGISTRY:
         what = "has no model_type" if model_type is None else f"has model_type {model_type!r}"
         raise ModelError(f"{folder / 'config.json'} {what}; attnviz runs {', '.join(SUPPORTED)}: "
                          "give a checkpoint of one of those")
-    tensors = TensorFile(folder / "model.safetensors")
-    arch = FAMILIES[model_type].from_config(config, tensors, folder)
+    tensors = open_tensors(folder)
+    arch = REGISTRY[model_type].from_config(config, tensors, folder)
     tokenizer, hf = load_model_tokenizer(folder)
     return Model(name, folder, config, arch, tokenizer, tensors, hf.id_to_token(arch.pad_id) or PAD)
 
@@ -128,10 +119,11 @@ def _check_layer(model: Model, layer: int) -> int:
 
 
 def _trace(model: Model, text: str, tokens: tuple[Token, ...], causal: bool, i: int, la: LayerAttention) -> Trace:
-    d_k = model.d_model // model.n_heads
-    info = {"name": model.name, "architecture": model.architecture, "layer": i, "n_layers": model.n_layers}
+    d_k = la.heads[0].q.shape[-1]
+    info = ModelInfo(model.name, model.architecture, i, model.n_layers)
     return Trace("self", tokens, tokens, la.embeddings, la.positions, la.x, None, la.heads, la.concat, la.output,
-                 model.d_model, d_k, d_k, None, causal, str(model.path), text, info)
+                 model.d_model, d_k, la.heads[0].v.shape[-1], None, causal, str(model.path), text, info,
+                 attention=la.info)
 
 
 def model_trace(model: Model, text: str, layer: int, *, causal: bool | None = None,

@@ -20,23 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from ..block import BlockParams
-from .loader import (
-    Forward,
-    LayerAttention,
-    LayerRun,
-    ModelError,
-    TensorFile,
-    activation,
-    check_tensors,
-    config_int,
-    feed_forward,
-    layer_norm,
-    layer_norm_stages,
-    matmul,
-    run_layers,
-    self_attention,
-)
+from ..errors import ModelError
+from ..layers import BlockParams, Norm, layer_norm
+from .base import Architecture, AttentionWeights, activation, check_tensors, config_float, config_int
 
 MODEL_TYPES = ("bert", "roberta", "distilbert")
 
@@ -62,7 +48,7 @@ _LAYER_NORMS = ("ln_emb", "ln_attn", "ln_out")
 
 
 @dataclass(frozen=True, eq=False)
-class Bert:
+class Bert(Architecture):
     """A BERT-family encoder as config.json describes it, checked against the tensors of model.safetensors."""
 
     model_type: str
@@ -79,9 +65,11 @@ class Bert:
     ln_suffix: tuple[str, str]  # ("weight", "bias"), or ("gamma", "beta") in old conversions
     act_name: str = "gelu"  # the config's activation (hidden_act, or DistilBERT's activation)
     causal = False
+    model_types = MODEL_TYPES
+    norm_first = False
 
     @classmethod
-    def from_config(cls, config: dict, tensors: TensorFile, folder: Path) -> Bert:
+    def from_config(cls, config: dict, tensors: Any, folder: Path) -> Bert:
         model_type = config["model_type"]
         if model_type == "distilbert":
             d_model = config_int(config, folder, "dim", "hidden_size")
@@ -94,7 +82,8 @@ class Bert:
             n_heads = config_int(config, folder, "num_attention_heads")
             n_layers = config_int(config, folder, "num_hidden_layers")
             d_ff = config_int(config, folder, "intermediate_size")
-            act_name, eps, table = config.get("hidden_act", "gelu"), float(config.get("layer_norm_eps", 1e-12)), _BERT
+            act_name, table = config.get("hidden_act", "gelu"), _BERT
+            eps = config_float(config, folder, "layer_norm_eps", 1e-12)
             kind = config.get("position_embedding_type", "absolute")
             if kind != "absolute":
                 raise ModelError(f"{folder / 'config.json'}: position_embedding_type {kind!r} is not supported; "
@@ -151,16 +140,7 @@ class Bert:
             return np.cumsum(real) * real + self.pad_id
         return np.arange(len(ids))
 
-    def forward(self, tensors: TensorFile, ids: np.ndarray, mask: np.ndarray | None, last: int, finish: bool,
-                keep: set[int] | None = None, blocks: set[int] | frozenset[int] = frozenset()) -> Forward:
-        """Layers 0 … `last`; the last one only up to its attention output unless `finish`.
-
-        ids (T,), mask (T, S) bool or None. Keeps the LayerAttention of the layers in `keep` (None: all) and
-        the whole LayerRun of the layers in `blocks`.
-        """
-        return run_layers(self, tensors, ids, mask, last, finish, keep, blocks)
-
-    def embed(self, tensors: TensorFile, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def embed(self, tensors: Any, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(E, P, h₀ = LayerNorm(E + P)), each (T, d_model) float32."""
         e = tensors.rows(self.name("word"), ids)  # (T, d_model)
         if self.names["type"] is not None:
@@ -170,7 +150,7 @@ class Bert:
                        self.eps)  # (T, d_model)
         return e, p, h
 
-    def block_params(self, tensors: TensorFile, i: int) -> BlockParams:
+    def block_params(self, tensors: Any, i: int) -> BlockParams:
         """Layer i's FFN (W₁ (d_model, d_ff) and W₂ (d_ff, d_model): transposed views of nn.Linear's weights)
         and its two LayerNorms (after the attention, after the FFN), float32 views of the memory map."""
         def read(role: str, part: str = "weight") -> np.ndarray:
@@ -180,33 +160,21 @@ class Bert:
                            (read("ln_attn"), read("ln_out")), (read("ln_attn", "bias"), read("ln_out", "bias")),
                            self.act_name, self.eps)
 
-    def layer(self, tensors: TensorFile, i: int, h: np.ndarray, mask: np.ndarray | None, e: np.ndarray,
-              p: np.ndarray, attention_only: bool = False) -> LayerRun:
-        """Layer i on its input h (T, d_model), post-LN:
+    def layer_norms(self, tensors: Any, i: int) -> tuple[Norm, Norm]:
+        """Layer i's LayerNorm after the attention's residual and the one after the FFN's."""
+        def norm(role: str) -> Norm:
+            return Norm(tensors.read(self.name(role, i)), tensors.read(self.name(role, i, "bias")), self.eps)
 
-            a = LayerNorm(h + Attn(h));  output = LayerNorm(a + FFN(a))
-        `e` and `p` are the embedding rows, recorded in layer 0's LayerAttention (later layers record h and 0).
-        """
-        x = h  # (T, d_model)
-        first = i == 0
+        return norm("ln_attn"), norm("ln_out")
 
-        def dense(role: str) -> np.ndarray:  # nn.Linear: x Wᵀ + b
-            return matmul(x, tensors.read(self.name(role, i)).T) + tensors.read(self.name(role, i, "bias"))
+    def attention_weights(self, tensors: Any, i: int) -> AttentionWeights:
+        """Layer i's Q, K, V and output projections (nn.Linear's (out, in) weights as transposed views)."""
+        def read(role: str, part: str = "weight") -> np.ndarray:
+            return tensors.read(self.name(role, i, part))
 
-        attn: LayerAttention = self_attention(
-            x, dense("q"), dense("k"), dense("v"),  # each (T, h·d_k)
-            tensors.read(self.name("o", i)).T, tensors.read(self.name("o", i, "bias")), self.n_heads, mask,
-            e if first else x, p if first else np.zeros((len(x), self.d_model), np.float32))
-        if attention_only:
-            return LayerRun(attn, False)
-        params = self.block_params(tensors, i)
-        residual1 = attn.output.astype(np.float32) + x  # (T, d_model)
-        norm1 = layer_norm_stages(residual1, params.gammas[0], params.betas[0], self.eps)
-        ffn = feed_forward(norm1.output, params, self.act)
-        residual2 = ffn.output + norm1.output  # (T, d_model)
-        norm2 = layer_norm_stages(residual2, params.gammas[1], params.betas[1], self.eps)
-        return LayerRun(attn, False, residual1, norm1, ffn, residual2, norm2, params, norm2.output)
+        return AttentionWeights(read("q").T, read("k").T, read("v").T, read("o").T,
+                                read("q", "bias"), read("k", "bias"), read("v", "bias"), read("o", "bias"))
 
-    def final_norm(self, tensors: TensorFile, h: np.ndarray) -> None:
+    def final_norm(self, tensors: Any, h: np.ndarray) -> None:
         """BERT-style encoders end with their last layer's LayerNorm: no final one."""
         return None

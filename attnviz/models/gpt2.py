@@ -19,29 +19,16 @@ from typing import Any
 
 import numpy as np
 
-from ..block import BlockParams, NormTrace
-from .loader import (
-    Forward,
-    LayerAttention,
-    LayerRun,
-    ModelError,
-    TensorFile,
-    activation,
-    check_tensors,
-    config_int,
-    feed_forward,
-    layer_norm_stages,
-    matmul,
-    run_layers,
-    self_attention,
-)
+from ..errors import ModelError
+from ..layers import BlockParams, Norm, NormTrace, layer_norm_stages
+from .base import Architecture, AttentionWeights, activation, check_tensors, config_float, config_int
 
 MODEL_TYPES = ("gpt2",)
 _PREFIXES = ("", "transformer.")
 
 
 @dataclass(frozen=True)
-class GPT2:
+class GPT2(Architecture):
     """GPT-2 as config.json describes it, checked against the tensors of model.safetensors."""
 
     n_layers: int
@@ -57,9 +44,10 @@ class GPT2:
     act_name: str = "gelu_new"  # the config's activation_function
     model_type = "gpt2"
     causal = True
+    model_types = MODEL_TYPES
 
     @classmethod
-    def from_config(cls, config: dict, tensors: TensorFile, folder: Path) -> GPT2:
+    def from_config(cls, config: dict, tensors: Any, folder: Path) -> GPT2:
         path = folder / "config.json"
         d_model = config_int(config, folder, "n_embd", "hidden_size")
         n_heads = config_int(config, folder, "n_head", "num_attention_heads")
@@ -78,7 +66,7 @@ class GPT2:
         pad_id = next((config[k] for k in ("pad_token_id", "eos_token_id") if isinstance(config.get(k), int)),
                       vocab - 1)
         gpt2 = cls(n_layers, n_heads, d_model, d_ff, vocab, max_positions,
-                   float(config.get("layer_norm_epsilon", 1e-5)), act, pad_id, prefix, act_name)
+                   config_float(config, folder, "layer_norm_epsilon", 1e-5), act, pad_id, prefix, act_name)
         check_tensors(tensors, gpt2.expected(config, folder), path)
         return gpt2
 
@@ -99,26 +87,16 @@ class GPT2:
     def position_limit(self) -> int:
         return self.max_positions
 
-    def forward(self, tensors: TensorFile, ids: np.ndarray, mask: np.ndarray | None, last: int, finish: bool,
-                keep: set[int] | None = None, blocks: set[int] | frozenset[int] = frozenset()) -> Forward:
-        """Layers 0 … `last`; the last one only up to its attention output unless `finish`.
-
-        ids (T,), mask (T, S) bool or None. Keeps the LayerAttention of the layers in `keep` (None: all) and
-        the whole LayerRun of the layers in `blocks`. The final ln_f is applied to the last hidden state when
-        every layer ran and `finish` is set.
-        """
-        return run_layers(self, tensors, ids, mask, last, finish, keep, blocks)
-
-    def embed(self, tensors: TensorFile, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def embed(self, tensors: Any, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(E, P, h₀ = E + P), each (T, d_model) float32."""
         e = tensors.rows(f"{self.prefix}wte.weight", ids)  # (T, d_model)
         p = tensors.rows(f"{self.prefix}wpe.weight", np.arange(len(ids)))  # (T, d_model)
         return e, p, e + p
 
-    def _norm(self, tensors: TensorFile, name: str) -> tuple[np.ndarray, np.ndarray]:
+    def _norm(self, tensors: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
         return tensors.read(f"{self.prefix}{name}.weight"), tensors.read(f"{self.prefix}{name}.bias")
 
-    def block_params(self, tensors: TensorFile, i: int) -> BlockParams:
+    def block_params(self, tensors: Any, i: int) -> BlockParams:
         """Layer i's MLP (Conv1D weights, already (in, out): W₁ = c_fc (d_model, d_ff), W₂ = c_proj (d_ff,
         d_model)) and its two LayerNorms (ln_1 before the attention, ln_2 before the MLP), float32 views."""
         pre = f"{self.prefix}h.{i}."
@@ -127,36 +105,18 @@ class GPT2:
                            tensors.read(pre + "mlp.c_proj.weight"), tensors.read(pre + "mlp.c_proj.bias"),
                            (g1, g2), (b1, b2), self.act_name, self.eps)
 
-    def layer(self, tensors: TensorFile, i: int, h: np.ndarray, mask: np.ndarray | None, e: np.ndarray,
-              p: np.ndarray, attention_only: bool = False) -> LayerRun:
-        """Layer i on its input h (T, d_model), pre-LN:
+    def layer_norms(self, tensors: Any, i: int) -> tuple[Norm, Norm]:
+        """ln_1 (before the attention) and ln_2 (before the MLP) of layer i."""
+        return tuple(Norm(*self._norm(tensors, f"h.{i}.{name}"), self.eps) for name in ("ln_1", "ln_2"))
 
-            a = h + Attn(ln_1(h));  output = a + MLP(ln_2(a))
-        `e` and `p` are the embedding rows, recorded in layer 0's LayerAttention (later layers record ln_1(h)
-        and 0).
-        """
+    def attention_weights(self, tensors: Any, i: int) -> AttentionWeights:
+        """Layer i's fused c_attn (d_model, 3·d_model) = [W_Q | W_K | W_V] (Conv1D: already (in, out)), cut into
+        three column views, and c_proj."""
         pre, d = f"{self.prefix}h.{i}.", self.d_model
+        w, b = tensors.read(pre + "attn.c_attn.weight"), tensors.read(pre + "attn.c_attn.bias")
+        return AttentionWeights(w[:, :d], w[:, d:2 * d], w[:, 2 * d:], tensors.read(pre + "attn.c_proj.weight"),
+                                b[:d], b[d:2 * d], b[2 * d:], tensors.read(pre + "attn.c_proj.bias"))
 
-        def w(name: str) -> np.ndarray:
-            return tensors.read(pre + name)
-
-        norm1 = layer_norm_stages(h, *self._norm(tensors, f"h.{i}.ln_1"), self.eps)
-        x = norm1.output  # (T, d_model)
-        qkv = matmul(x, w("attn.c_attn.weight")) + w("attn.c_attn.bias")  # (T, 3·d_model): [Q | K | V], Conv1D
-        first = i == 0
-        attn: LayerAttention = self_attention(
-            x, qkv[:, :d], qkv[:, d:2 * d], qkv[:, 2 * d:],  # each (T, h·d_k)
-            w("attn.c_proj.weight"), w("attn.c_proj.bias"), self.n_heads, mask,
-            e if first else x, p if first else np.zeros((len(x), d), np.float32))
-        if attention_only:
-            return LayerRun(attn, True, norm1=norm1)
-        params = self.block_params(tensors, i)
-        residual1 = h + attn.output.astype(np.float32)  # (T, d_model)
-        norm2 = layer_norm_stages(residual1, params.gammas[1], params.betas[1], self.eps)
-        ffn = feed_forward(norm2.output, params, self.act)
-        residual2 = residual1 + ffn.output  # (T, d_model)
-        return LayerRun(attn, True, residual1, norm1, ffn, residual2, norm2, params, residual2)
-
-    def final_norm(self, tensors: TensorFile, h: np.ndarray) -> NormTrace:
+    def final_norm(self, tensors: Any, h: np.ndarray) -> NormTrace:
         """ln_f, after the last layer: transformers' last hidden state (and the LM head's input) is ln_f(h_N)."""
         return layer_norm_stages(h, *self._norm(tensors, "ln_f"), self.eps)

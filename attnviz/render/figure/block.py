@@ -73,8 +73,8 @@ def block_figure(block, *, theme: str = "light", lang: str = "en", precision: in
     if info:  # a checkpoint's layer: "Decoder-only block · tiny-gpt2 · layer 1"
         if attn.causal:
             heading = "디코더 전용 블록" if lang == "ko" else "Decoder-only block"
-        layer = f"{info['layer']}층" if lang == "ko" else f"layer {info['layer']}"
-        heading = f"{heading} · {_cut(info['name'], 40)} · {layer}"
+        layer = f"{info.layer}층" if lang == "ko" else f"layer {info.layer}"
+        heading = f"{heading} · {_cut(info.name, 40)} · {layer}"
     _text(fig, width / 2, height - 0.9, f"{heading}: “{_sentence(attn, 40 if info else 60)}”", th.fg, 15.0)
     _text(fig, width / 2, 0.6, f"{word('token_rows', lang)} × {word('dim_cols', lang)} · d_ff = "
           f"{block.ffn.hidden.shape[1]}" + (" · pre-LN" if pre else "")

@@ -157,7 +157,7 @@ def layers_figure(traces: Sequence[Trace], *, focus: int = 0, theme: str = "ligh
     image = None
     for li, tr in enumerate(traces):
         y = y_top - (li + 1) * side - li * gap
-        layer = tr.model["layer"] if tr.model else li
+        layer = tr.model.layer if tr.model else li
         _text(fig, x0 - 0.45, y + side / 2, f"L{layer}", th.fg, 10.0, va="center")
         for hi, hd in enumerate(tr.heads):
             ax = _axes(fig, (x0 + hi * (side + gap), y, side, side))
@@ -169,7 +169,7 @@ def layers_figure(traces: Sequence[Trace], *, focus: int = 0, theme: str = "ligh
             _outline_row(ax, focus, hd.weights.shape[1], th.accent, linewidth=1.0)
             if li == 0:
                 _text(fig, x0 + hi * (side + gap) + side / 2, y_top + 0.08, f"H{hi + 1}", th.fg, 10.0)
-    name = (first.model or {}).get("name", first.weights_source)
+    name = first.model.name if first.model else first.weights_source
     _text(fig, width / 2, height - 0.55, f"{name}: {title('layers', lang)}", th.fg, 15.0)
     q = first.query_tokens[focus].label
     _text(fig, width / 2, 0.35, f"{word('queries', lang)} × {word('keys', lang)} · "

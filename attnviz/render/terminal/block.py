@@ -17,7 +17,8 @@ from .grids import _compact_grid
 from .matrix import matrix_table
 
 if TYPE_CHECKING:  # annotations only
-    from ...block import DecoderBlockTrace, EncoderBlockTrace, NormTrace
+    from ...block import DecoderBlockTrace, EncoderBlockTrace
+    from ...layers import NormTrace
 
 ACT_NAMES = {"gelu": "GELU", "relu": "ReLU", "gelu_new": "tanh-GELU", "gelu_pytorch_tanh": "tanh-GELU",
              "gelu_fast": "tanh-GELU", "quick_gelu": "QuickGELU"}
@@ -135,10 +136,10 @@ def _model_head(bt: EncoderBlockTrace, view: View) -> tuple[str, dict, list[Rend
     info = first.model
     if not info:
         return kind, {}, []
-    layer = info["layer"]
-    fmt = {"block": title(kind, view.lang), "name": info["name"], "layer": layer}
-    line = word("block_model_line", view.lang).format(arch=info["architecture"], n=info["n_layers"],
-                                                      last=info["n_layers"] - 1, layer=layer, next=layer + 1)
+    layer = info.layer
+    fmt = {"block": title(kind, view.lang), "name": info.name, "layer": layer}
+    line = word("block_model_line", view.lang).format(arch=info.architecture, n=info.n_layers,
+                                                      last=info.n_layers - 1, layer=layer, next=layer + 1)
     return "block_model", fmt, [Text(line, style="dim")]
 
 
@@ -217,9 +218,9 @@ def block_view(block_trace: EncoderBlockTrace | DecoderBlockTrace, *, focus: int
     t, d = bt.output.shape
     info = None if decoder else first.model
     if info:
-        last = info["layer"] == info["n_layers"] - 1
-        out_note = _note("blk_output_model_last" if last else "blk_output_model", view, layer=info["layer"],
-                         next=info["layer"] + 1)
+        last = info.layer == info.n_layers - 1
+        out_note = _note("blk_output_model_last" if last else "blk_output_model", view, layer=info.layer,
+                         next=info.layer + 1)
     else:
         out_note = _note(f"blk_output_{bt.kind}", view)
     parts += [ARROW, _panel("blk_output", out_note, view, subtitle=f"T × d_model = {t} × {d}")]

@@ -18,7 +18,7 @@ from .grids import _compact_grid
 if TYPE_CHECKING:  # annotations only: rich's Table is imported where it is used
     from rich.table import Table
 
-    from ...block import FlowStep, FlowTrace
+    from ...flow import FlowStep, FlowTrace
 
 FLOW_STEPS_SHOWN = 6  # generation steps drawn in full before they are cut (unless --full)
 
@@ -48,7 +48,7 @@ def _shape(shape: tuple[int, ...]) -> str:
 def _arrow_lines(shapes, names: dict[str, str], lead: str, room: int, view: View, style: str = "") -> list[Text]:
     """"(5,) ids → (5, 8) embeddings → …" packed into lines of at most `room` cells, broken only at
     arrows (a continuation line starts with →), so no shape is split."""
-    from ...block import shape_text
+    from ...flow import shape_text
 
     parts = [shape_text((s,), names) for s in shapes]
     lines, line = [], lead + parts[0]

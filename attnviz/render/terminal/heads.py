@@ -103,12 +103,12 @@ def layers_view(traces, *, focus: int = 0, view: View) -> Group:
                           (word("weight", view.lang), "right"), (word("entropy", view.lang), "right")):
         table.add_column(name, justify=justify, no_wrap=True)
     for tr in traces:
-        layer = tr.model["layer"] if tr.model else 0
+        layer = tr.model.layer if tr.model else 0
         for h, hd in enumerate(tr.heads):
             row = hd.weights[focus]
             best = int(np.argmax(row))
             table.add_row(str(layer), str(h + 1), short(tr.key_tokens[best].label, 16),
                           Text(view.num(row[best]), style=_tint(row[best], True)), view.num(entropy(row)))
-    name = (first.model or {}).get("name", first.weights_source)
+    name = first.model.name if first.model else first.weights_source
     head_line = Text(f"{name}: {word('focus', view.lang)} Q{focus + 1} = {q_label}", style="bold")
     return Group(_panel("layers", Group(head_line, table), view))
