@@ -82,6 +82,8 @@ class EncoderBlockTrace:
     params: BlockParams
     norm_first: bool = False  # True: pre-LN, the order of the second column above
     final_norm: NormTrace | None = None  # a model's final LayerNorm on this (its last) block's output, or None
+    post_attn: NormTrace | None = None  # Gemma 2/3: the norm of Attn's output before the first residual
+    post_ffn: NormTrace | None = None  # Gemma 2/3: the norm of the FFN's output before the second residual
 
     kind = "encoder"
 

@@ -35,7 +35,7 @@ from ..block import EncoderBlockTrace
 from ..errors import InputError, ModelError
 from ..tokens import Token, clean_text
 from ..trace import ModelInfo, Trace, check_length
-from . import bert, gpt2  # noqa: F401  (each family registers itself by its model_types)
+from . import bert, gpt2, llama  # noqa: F401  (each family registers itself by its model_types)
 from . import resolve as checkpoint
 from .base import REGISTRY, LayerAttention, Model
 from .resolve import check_files, fetch, load_model_tokenizer, read_config
@@ -45,7 +45,7 @@ SUPPORTED = tuple(REGISTRY)
 PAD = "[PAD]"
 
 __all__ = ["SUPPORTED", "Model", "ModelError", "block_trace", "encode", "fetch", "hidden_states", "load_model",
-           "model_trace", "model_traces"]
+           "logits", "model_trace", "model_traces"]
 
 
 def load_model(spec: str | os.PathLike) -> Model:
@@ -165,6 +165,14 @@ def hidden_states(model: Model, text: str, *, causal: bool | None = None,
 
 
 
+def logits(model: Model, text: str) -> np.ndarray:
+    """(T, vocab) float32: the model's next-token logits at every position (decoders only): every layer, the
+    final norm, then the LM head (tied to the embeddings where the checkpoint has no lm_head)."""
+    _, _, ids, mask, _ = _prepare(model, text, None, None)
+    run = model.arch.forward(model.tensors, ids, mask, model.n_layers - 1, finish=True, keep=set())
+    return model.arch.logits(model.tensors, run.hidden[-1])
+
+
 def block_trace(model: Model, text: str, layer: int, *, pad_to: int | None = None) -> EncoderBlockTrace:
     """Layer `layer` of the checkpoint as one whole transformer block, every stage kept (attnviz block --model).
 
@@ -191,4 +199,5 @@ def block_trace(model: Model, text: str, layer: int, *, pad_to: int | None = Non
     lr = run.blocks[layer]
     final = run.final if layer == model.n_layers - 1 else None
     return EncoderBlockTrace(_trace(model, text, tokens, causal, layer, lr.attention), lr.residual1, lr.norm1,
-                             lr.ffn, lr.residual2, lr.norm2, lr.params, norm_first=lr.norm_first, final_norm=final)
+                             lr.ffn, lr.residual2, lr.norm2, lr.params, norm_first=lr.norm_first, final_norm=final,
+                             post_attn=lr.post_attn, post_ffn=lr.post_ffn)

@@ -224,6 +224,15 @@ class Architecture:
     def final_norm(self, tensors: Any, h: np.ndarray) -> NormTrace | None:
         return None
 
+    def unembedding(self, tensors: Any) -> np.ndarray:
+        """The LM head W_U (vocab, d_model): logits = h W_Uᵀ. Only decoders have one."""
+        raise ModelError(f"{self.model_type} is an encoder: it has no language-model head to give next-token "
+                         "logits; use a decoder (gpt2, llama, qwen2, …)")
+
+    def logits(self, tensors: Any, h: np.ndarray) -> np.ndarray:
+        """(T, vocab) float32 next-token logits from the final-normed hidden states h (T, d_model)."""
+        return matmul(h, self.unembedding(tensors).T)  # (T, vocab)
+
     def forward(self, tensors: Any, ids: np.ndarray, mask: np.ndarray | None, last: int, finish: bool,
                 keep: set[int] | None = None, blocks: set[int] | frozenset[int] = frozenset()) -> Forward:
         """Layers 0 … `last` (the last one only up to its attention output unless `finish`), then the final

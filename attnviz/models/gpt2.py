@@ -117,6 +117,10 @@ class GPT2(Architecture):
         return AttentionWeights(w[:, :d], w[:, d:2 * d], w[:, 2 * d:], tensors.read(pre + "attn.c_proj.weight"),
                                 b[:d], b[d:2 * d], b[2 * d:], tensors.read(pre + "attn.c_proj.bias"))
 
+    def unembedding(self, tensors: Any) -> np.ndarray:
+        """GPT-2's LM head is its token embedding table wte (vocab, d_model), tied."""
+        return tensors.read(f"{self.prefix}wte.weight")
+
     def final_norm(self, tensors: Any, h: np.ndarray) -> NormTrace:
         """ln_f, after the last layer: transformers' last hidden state (and the LM head's input) is ln_f(h_N)."""
         return layer_norm_stages(h, *self._norm(tensors, "ln_f"), self.eps)
