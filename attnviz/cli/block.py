@@ -1,0 +1,146 @@
+"""`attnviz block` and `attnviz flow`: one transformer block, and the encoder–decoder walk-through."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import InputError
+from ..output import Output, _console, _finish, _json
+from . import app
+from .common import _fetch, _focus
+from .options import (
+    DFF,
+    DK,
+    SEED_SENTENCE,
+    Activation,
+    ActivationOpt,
+    DModel,
+    Download,
+    Layer,
+    ModelOpt,
+    NHeads,
+    Query,
+    Sample,
+    Seed,
+    Text,
+    TokenizerOpt,
+    WeightsFile,
+    output_options,
+)
+
+
+@app.command()
+@output_options()
+def block(
+    text: Text = None,
+    decoder: Annotated[bool, typer.Option("--decoder", help="A decoder block: masked self-attention, then "
+                                                            "cross-attention over --source.")] = False,
+    source: Annotated[str | None, typer.Option(help="The encoder's sentence for --decoder.")] = None,
+    d_ff: DFF = None,
+    activation: ActivationOpt = Activation.gelu,
+    n_heads: NHeads = 1,
+    query: Query = None,
+    *,
+    out: Output,
+    seed: Seed = 0,
+    d_model: DModel = 8,
+    d_k: DK = 4,
+    weights: WeightsFile = None,
+    tokenizer: TokenizerOpt = "default",
+    model: ModelOpt = None,
+    download: Download = False,
+    layer: Layer = 0,
+) -> None:
+    """One transformer block: attention → residual → LayerNorm → feed-forward → residual → LayerNorm.
+
+    Example: attnviz block "고양이는 침대에서 잔다"
+    Decoder: attnviz block "고양이는" --decoder --source "고양이는 침대에서 잔다"
+    Real model: attnviz block "The cat sat on the mat" --model minilm --layer 2
+    """
+    _fetch(model, download)
+    from ..block import block_from_text
+    from ..pipeline import make_weights
+
+    sentence = SEED_SENTENCE if text is None else text
+    if model is not None:
+        if decoder:
+            raise InputError("--decoder shows the seeded decoder block; --model shows a checkpoint's own layer: "
+                             "use one or the other")
+        from ..models import block_trace, load_model
+
+        bt = block_trace(load_model(model), sentence, layer)
+    else:
+        w = make_weights(seed, d_model, d_k, n_heads, weights)
+        bt = block_from_text(sentence, w, seed=seed, d_ff=d_ff, activation=activation.value, decoder=decoder,
+                             source=source, tokenizer=tokenizer)
+    attn = bt.self_attention if decoder else bt.attention
+    focus = _focus(query, [t.label for t in attn.query_tokens])
+
+    def terminal(view):
+        from ..render.terminal import block_view
+
+        return block_view(bt, focus=focus, view=view)
+
+    def figure(fig, style):
+        return fig.block_figure(bt, **style)
+
+    _finish(out, name="block", doc=lambda: _json("block_to_json", bt), terminal=terminal, figure=figure, trace=attn)
+
+
+@app.command()
+@output_options(png=False)
+def flow(
+    source: Annotated[str | None, typer.Argument(
+        help=f"The encoder's input \\[default: {SEED_SENTENCE}]", show_default=False)] = None,
+    layers: Annotated[int, typer.Option(min=1, max=12, help="Encoder and decoder blocks.")] = 2,
+    steps: Annotated[int, typer.Option(min=1, max=64, help="Tokens to generate.")] = 4,
+    sample: Annotated[Sample, typer.Option(help="How the next token is picked.")] = Sample.greedy,
+    k: Annotated[int, typer.Option(min=1, help="top-k: sample among the k most probable tokens.")] = 5,
+    p: Annotated[float, typer.Option(min=1e-6, max=1.0, help="top-p: sample within this probability mass.")
+                 ] = 0.9,
+    temperature: Annotated[float, typer.Option(min=1e-6, help="Divide the logits by this: >1 flattens.")] = 1.0,
+    d_ff: DFF = None,
+    activation: ActivationOpt = Activation.gelu,
+    n_heads: NHeads = 1,
+    *,
+    out: Output,
+    seed: Seed = 0,
+    d_model: DModel = 8,
+    d_k: DK = 4,
+    tokenizer: TokenizerOpt = "default",
+) -> None:
+    """The encoder–decoder walk-through on a tiny untrained seeded model: ids → embeddings → encoder
+    blocks → <BOS> → decoder blocks → logits → softmax → sampling, repeated for --steps tokens.
+    The model is untrained, so the text it makes is nonsense: the point is the flow of shapes and numbers.
+    --out-dir saves each step's decoder self-attention and cross-attention figures.
+
+    Example: attnviz flow "안녕하세요, 오늘 날씨는?" --steps 3 --sample top-k --k 5
+    """
+    from ..flow import flow as run_flow
+
+    ft = run_flow(SEED_SENTENCE if source is None else source, seed=seed, n_layers=layers, steps=steps,
+                  sample_method=sample.value, k=k, p=p, temperature=temperature, d_model=d_model, d_k=d_k,
+                  n_heads=n_heads, d_ff=d_ff, activation=activation.value, tokenizer=tokenizer)
+    out_dir, out = out.out_dir, out._replace(out_dir=None)  # flow saves its own per-step figures
+    if out_dir is not None:
+        from ..files import ensure_dir
+        from ..render import figure as fig
+
+        ensure_dir(out_dir)
+        style = dict(theme=out.theme, lang=out.lang, precision=out.precision)
+        for step in ft.steps:
+            last = step.decoder[-1]
+            fig.save_view(fig.mask_figure(last.self_attention, **style),
+                          Path(out_dir) / f"step{step.number}-self.png", dpi=out.dpi)
+            fig.save_view(fig.cross_figure(last.cross_attention, focus=len(step.tokens) - 1, **style),
+                          Path(out_dir) / f"step{step.number}-cross.png", dpi=out.dpi)
+
+    def terminal(view):
+        from ..render.terminal import flow_view
+
+        return flow_view(ft, view=view)
+
+    _finish(out, name="flow", doc=lambda: _json("flow_to_json", ft), terminal=terminal, figure=None)
+    if out_dir is not None and out.json_out != "-":
+        _console().print(f"saved {out_dir}", style="dim")

@@ -1,0 +1,47 @@
+"""`attnviz flash`: flash-style tiled attention with an online softmax."""
+
+from typing import Annotated
+
+import typer
+
+from ..output import Output, _finish, _json
+from . import app
+from .common import _focus
+from .options import DK, SEED_SENTENCE, Causal, DModel, Query, Seed, Text, TokenizerOpt, WeightsFile, output_options
+
+
+@app.command()
+@output_options(figures=False)
+def flash(
+    text: Text = None,
+    block_size: Annotated[int, typer.Option("--block", min=1, max=4096, help="Keys per tile.")] = 2,
+    causal: Causal = False,
+    query: Query = None,
+    *,
+    out: Output,
+    seed: Seed = 0,
+    d_model: DModel = 8,
+    d_k: DK = 4,
+    weights: WeightsFile = None,
+    tokenizer: TokenizerOpt = "default",
+) -> None:
+    """Flash-style tiled attention: the keys in blocks, an online softmax (running max m, running sum ℓ,
+    rescaling) and the same output as standard attention without ever holding the T×S matrix.
+    Texts of up to 4,096 tokens.
+
+    Example: attnviz flash "고양이는 침대에서 잔다" --block 2 --query 잔다
+    """
+    from ..flash import flash_walk
+    from ..pipeline import self_attention
+
+    trace = self_attention(SEED_SENTENCE if text is None else text, seed=seed, d_model=d_model, d_k=d_k,
+                           weights=weights, tokenizer=tokenizer, causal=causal)
+    focus = _focus(query, [t.label for t in trace.query_tokens])
+    walk = flash_walk(trace, block=block_size, focus=focus)
+
+    def terminal(view):
+        from ..render.terminal import flash_view
+
+        return flash_view(walk, view=view)
+
+    _finish(out, name="flash", doc=lambda: _json("flash_to_json", walk), terminal=terminal, figure=None)

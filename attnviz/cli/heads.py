@@ -1,0 +1,139 @@
+"""`attnviz heads`: multi-head attention, seeded or a checkpoint's layer (or every layer)."""
+
+from typing import Annotated
+
+import typer
+
+from ..errors import InputError
+from ..output import Output, _finish, _json
+from . import app
+from .common import _fetch, _focus, _head
+from .options import (
+    SEED_SENTENCE,
+    Causal,
+    DModel,
+    Download,
+    ModelOpt,
+    NHeads,
+    NoSpecial,
+    Query,
+    Seed,
+    Split,
+    Text,
+    TokenizerOpt,
+    WeightsFile,
+    output_options,
+)
+
+
+@app.command()
+@output_options()
+def heads(
+    text: Text = None,
+    n_heads: NHeads = 2,
+    head: Annotated[int | None, typer.Option(
+        min=1, help="Open one head in the full explain detail.")] = None,
+    split: Annotated[Split | None, typer.Option(
+        help="Compare the two ways of building per-head Q/K/V: merged (one matrix, reshaped) "
+             "and separate (one small matrix per head).")] = None,
+    causal: Causal = False,
+    query: Query = None,
+    *,
+    out: Output,
+    seed: Seed = 0,
+    d_model: DModel = 8,
+    d_k: Annotated[int | None, typer.Option(
+        "--d-k", min=1, max=4096, help="Width of one head's query/key vectors \\[default: d_model / heads].",
+        show_default=False)] = None,
+    weights: WeightsFile = None,
+    tokenizer: TokenizerOpt = "default",
+    model: ModelOpt = None,
+    download: Download = False,
+    layer: Annotated[str, typer.Option(help="Layer of --model, counting from 0, or all (every layer's heads: a "
+                                            "text of at most √(4096² / (layers × heads)) tokens, 341 for GPT-2).")
+                     ] = "0",
+    no_special: NoSpecial = False,
+) -> None:
+    """Multi-head attention: each head's softmax side by side, then concat and W_O.
+
+    Texts of up to √(4,096² / heads) tokens: 2,896 for 2 heads, 2,048 for 4, 512 for 64.
+
+    Example: attnviz heads "고양이는 침대에서 잔다" --heads 4 --png heads.png
+    Real model, every layer: attnviz heads "The cat sat on the mat" --model minilm --layer all --png grid.png
+    """
+    _fetch(model, download)
+    from ..pipeline import self_attention
+
+    sentence = SEED_SENTENCE if text is None else text
+    if model is not None:
+        return _model_heads(sentence, model, layer, head=head, causal=causal, query=query, no_special=no_special,
+                            out=out)
+    if weights is None and d_k is None and d_model % n_heads:
+        raise InputError(f"--d-model {d_model} does not split into {n_heads} heads: pick a d_model divisible "
+                         f"by --heads, or give --d-k")
+    width = d_k if d_k is not None else max(d_model // n_heads, 1)
+    common = dict(seed=seed, d_model=d_model, d_k=width, n_heads=n_heads, weights=weights,
+                  tokenizer=tokenizer, causal=causal)
+    trace = self_attention(sentence, split=(split or Split.merged).value, **common)
+    focus = _focus(query, [t.label for t in trace.query_tokens])
+    h = None if head is None else _head(head, trace)
+    other = None
+    if split is not None:
+        flip = Split.separate if split is Split.merged else Split.merged
+        other = self_attention(sentence, split=flip.value, **common)
+
+    def terminal(view):
+        from ..render import terminal as term
+
+        if h is not None:
+            return term.explain_view(trace, focus=focus, head=h, view=view)
+        if other is not None:
+            merged, separate = (trace, other) if split is Split.merged else (other, trace)
+            return term.split_view(merged, separate, view=view)
+        return term.heads_view(trace, focus=focus, view=view)
+
+    def figure(fig, style):
+        if h is not None:
+            return fig.pipeline_figure(trace, head=h, **style)
+        return fig.heads_figure(trace, focus=focus, **style)
+
+    _finish(out, name="heads", doc=lambda: _json("trace_to_json", trace), terminal=terminal, trace=trace,
+            head=h or 0, figure=figure)
+
+
+def _model_heads(text: str, model: str, layer: str, *, head, causal, query, no_special, out: Output) -> None:
+    """`heads --model`: one layer's heads, or (--layer all) a summary of every layer and head."""
+    from ..pipeline import model_attention, model_layers
+    from ..trace import without_special
+
+    if layer != "all" and not layer.isdigit():
+        raise typer.BadParameter(f"{layer!r} is not a layer: give a number from 0, or all", param_hint="--layer")
+    causal_opt = True if causal else None
+    traces = (model_layers(model, text, causal=causal_opt) if layer == "all"
+              else [model_attention(model, text, int(layer), causal=causal_opt)])
+    if no_special:
+        traces = [without_special(t) for t in traces]
+    focus = _focus(query, [t.label for t in traces[0].query_tokens])
+    h = None if head is None else _head(head, traces[0])
+
+    def terminal(view):
+        from ..render import terminal as term
+
+        if h is not None and len(traces) == 1:
+            return term.explain_view(traces[0], focus=focus, head=h, view=view)
+        if len(traces) == 1:
+            return term.heads_view(traces[0], focus=focus, view=view)
+        return term.layers_view(traces, focus=focus, view=view)
+
+    def figure(fig, style):
+        if len(traces) == 1:
+            return fig.heads_figure(traces[0], focus=focus, **style)
+        return fig.layers_figure(traces, focus=focus, **style)
+
+    def doc():
+        from ..export import trace_to_json, traces_to_json
+
+        return trace_to_json(traces[0]) if len(traces) == 1 else traces_to_json(traces)
+
+    _finish(out, name="heads", doc=doc, terminal=terminal, figure=figure,
+            trace=traces[0] if len(traces) == 1 else None, head=h or 0)

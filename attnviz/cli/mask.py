@@ -1,0 +1,66 @@
+"""`attnviz mask`: how a mask (look-ahead, padding) hides keys."""
+
+from ..output import Output, _finish, _json
+from . import app
+from .common import _fetch, _focus, _self_trace
+from .options import (
+    DK,
+    SEED_SENTENCE,
+    Causal,
+    DModel,
+    Download,
+    Layer,
+    ModelOpt,
+    PadTo,
+    Query,
+    Seed,
+    Text,
+    TokenizerOpt,
+    WeightsFile,
+    output_options,
+)
+
+
+@app.command()
+@output_options()
+def mask(
+    text: Text = None,
+    causal: Causal = False,
+    pad_to: PadTo = None,
+    query: Query = None,
+    *,
+    out: Output,
+    seed: Seed = 0,
+    d_model: DModel = 8,
+    d_k: DK = 4,
+    weights: WeightsFile = None,
+    tokenizer: TokenizerOpt = "default",
+    model: ModelOpt = None,
+    download: Download = False,
+    layer: Layer = 0,
+) -> None:
+    """Show how a mask hides keys: the ○/× grid, −∞ scores, and softmax rows with exact zeros.
+
+    --causal: the look-ahead mask of decoders (GPT). --pad-to N: [PAD] keys hidden (alone or with
+    --causal). With neither, the encoder (no mask) is shown beside the decoder (causal mask).
+    Texts (and --pad-to) of up to 4,096 tokens.
+
+    Example: attnviz mask "고양이는 침대에서 잔다" --causal --pad-to 7
+    """
+    _fetch(model, download)
+
+    common = dict(seed=seed, d_model=d_model, d_k=d_k, weights=weights, tokenizer=tokenizer, pad_to=pad_to,
+                  model=model, layer=layer)
+    sentence = SEED_SENTENCE if text is None else text
+    compare_mode = not causal and pad_to is None
+    trace = _self_trace(sentence, causal=causal or compare_mode, **common)
+    plain = _self_trace(sentence, causal=False, **common) if compare_mode else None
+    focus = _focus(query, [t.label for t in trace.query_tokens])
+
+    def terminal(view):
+        from ..render.terminal import mask_view
+
+        return mask_view(trace, focus=focus, view=view, compare=plain)
+
+    _finish(out, name="mask", doc=lambda: _json("trace_to_json", trace), terminal=terminal, trace=trace,
+            figure=lambda fig, style: fig.mask_figure(trace, compare=plain, **style))
