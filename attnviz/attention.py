@@ -1,19 +1,26 @@
-"""The attention math, in numpy alone: softmax, masks, positions, scaled dot-product, heads.
+"""The attention math, in numpy alone: softmax, masks, soft-capping, scaled dot-product, heads, K/V groups.
 
 Shape legend (used in every docstring and comment below):
     T        query tokens
     S        key tokens (S == T for self-attention)
-    h        heads
+    h        heads (query heads)
+    g        K/V heads (g == h for multi-head, 1 for multi-query, in between for grouped-query attention)
     d_model  width of a token vector
     d_k      width of one head's query/key vectors
     d_v      width of one head's value vectors
 
 Everything here is a pure function of its arguments: no printing, no files, no global state.
+Positions (sinusoidal, RoPE, T5's relative bias) live in positions.py; `positional_encoding` is kept here
+as another name for positions.sinusoidal.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
+
+from attnviz.positions import sinusoidal as positional_encoding  # noqa: F401  (the name older callers import)
 
 
 def softmax(x: np.ndarray, axis: int = -1, dtype: type | None = None) -> np.ndarray:
@@ -32,21 +39,6 @@ def softmax(x: np.ndarray, axis: int = -1, dtype: type | None = None) -> np.ndar
     return np.divide(exp, total, out=exp, where=total > 0)  # a hidden row stays all zeros
 
 
-def positional_encoding(n_positions: int, d_model: int) -> np.ndarray:
-    """Sinusoidal positions (Vaswani et al. 2017), shape (n_positions, d_model).
-
-    P[pos, 2i]   = sin(pos / 10000^(2i / d_model))
-    P[pos, 2i+1] = cos(pos / 10000^(2i / d_model)),   pos = 0, 1, …
-    """
-    pos = np.arange(n_positions, dtype=np.float64)[:, None]  # (T, 1)
-    two_i = np.arange(0, d_model, 2, dtype=np.float64)[None, :]  # (1, ceil(d_model/2))
-    angle = pos / np.power(10000.0, two_i / d_model)  # (T, ceil(d_model/2))
-    p = np.zeros((n_positions, d_model), dtype=np.float64)
-    p[:, 0::2] = np.sin(angle)
-    p[:, 1::2] = np.cos(angle[:, : d_model // 2])
-    return p
-
-
 def causal_mask(t: int, s: int | None = None) -> np.ndarray:
     """Look-ahead mask, shape (T, S), True = may attend.
 
@@ -60,6 +52,45 @@ def padding_mask(key_is_real: np.ndarray, t: int) -> np.ndarray:
     """Padding mask, shape (T, S), True = may attend: every query sees the real keys only."""
     key_is_real = np.asarray(key_is_real, dtype=bool)  # (S,)
     return np.broadcast_to(key_is_real[None, :], (t, key_is_real.shape[0])).copy()  # (T, S)
+
+
+def sliding_window_mask(t: int, window: int, s: int | None = None, *, causal: bool = True) -> np.ndarray:
+    """Sliding-window mask, shape (T, S), True = may attend (Mistral, Qwen2/3, Gemma 2/3, Phi-3).
+
+    Query i sits at position p = i + (S − T) (as in `causal_mask`) and sees key j when
+
+        j ≤ p  and  p − j < window
+
+    itself and the window − 1 keys before it. This is transformers' `kv_idx > q_idx − sliding_window` and'ed
+    with the causal mask (masking_utils.sliding_window_causal_mask_function), the same rule for every
+    family in transformers 5. causal=False: |p − j| < window, Gemma 3's bidirectional variant (whose
+    config's window is already window // 2 + 1). A window ≥ S is the plain causal mask.
+    """
+    if isinstance(window, bool) or not isinstance(window, (int, np.integer)) or window < 1:
+        raise ValueError(f"the sliding window must be a whole number of tokens ≥ 1, got {window!r}")
+    s = t if s is None else s
+    distance = (np.arange(t)[:, None] + (s - t)) - np.arange(s)[None, :]  # (T, S)  p − j
+    if causal:
+        return (distance >= 0) & (distance < window)
+    return np.abs(distance) < window
+
+
+def _cap(x: np.ndarray, cap: float) -> np.ndarray:
+    x = np.asarray(x)
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)
+    if not cap > 0:
+        raise ValueError(f"the soft cap must be a positive number, got {cap!r}")
+    c = x.dtype.type(cap)
+    return np.tanh(x / c) * c  # transformers' order: ÷ cap, tanh, × cap
+
+
+def softcap(x: np.ndarray, cap: float) -> np.ndarray:
+    """Soft-capping (Gemma 2's attention logits and final logits): cap · tanh(x / cap), same shape.
+
+    Smooth, odd and increasing; about x for |x| ≪ cap, and never beyond ±cap. float32 stays float32.
+    """
+    return _cap(x, cap)
 
 
 def attention_stages(
@@ -91,6 +122,59 @@ def attention_stages(
     return scores, scaled, masked, weights, (weights @ v if output else None)  # output (T, d_v)
 
 
+class HeadStages(NamedTuple):
+    """Every stage of one head's attention (see `head_stages`); a stage that was not asked for is None."""
+
+    scores: np.ndarray  # (T, S)  q kᵀ
+    scaled: np.ndarray  # (T, S)  scores · scale
+    biased: np.ndarray | None  # (T, S)  scaled + bias (T5, ALiBi)
+    capped: np.ndarray | None  # (T, S)  softcap(…) (Gemma 2)
+    masked: np.ndarray | None  # (T, S)  −∞ where hidden
+    weights: np.ndarray  # (T, S)  softmax rows
+    output: np.ndarray  # (T, d_v)  weights v
+
+
+def head_stages(
+    q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None = None, *, scale: float | None = None,
+    softcap: float | None = None, bias: np.ndarray | None = None, dtype: type | None = None,
+) -> HeadStages:
+    """One head's attention with every stage of the real model families kept.
+
+    q (T, d_k), k (S, d_k), v (S, d_v), mask (T, S) bool with True = may attend, or None.
+
+        scores  = q kᵀ                                  (T, S)
+        scaled  = scores · scale                        (T, S)   default scores / √d_k
+        biased  = scaled + bias                         (T, S)   None without a bias
+        capped  = cap · tanh(biased / cap)              (T, S)   None without softcap
+        masked  = (the last of those), −∞ where hidden  (T, S)   None without a mask
+        weights = softmax(masked) row by row            (T, S)
+        output  = weights v                             (T, d_v)
+
+    scale: None divides by √d_k (exactly `attention_stages`); Llama-style models multiply by d_k**-0.5,
+    Gemma by query_pre_attn_scalar**-0.5, and T5 does not scale (scale=1.0). bias (T, S) is added after
+    scaling, as T5 adds its position bias and ALiBi its slopes. float32 q, k (with dtype=None) give float32
+    scores, scaled, biased and capped, as transformers computes them, and a float64 softmax; `dtype` computes
+    every stage in that type, as in `attention_stages`.
+    """
+    d_k = q.shape[-1]
+    if dtype is not None:
+        q, k, v = (np.asarray(a, dtype=dtype) for a in (q, k, v))  # (T, d_k), (S, d_k), (S, d_v)
+    scores = q @ k.T  # (T, S)
+    if scale is None:
+        scaled = scores / (np.sqrt(d_k) if dtype is None else np.dtype(dtype).type(np.sqrt(d_k)))  # (T, S)
+    else:
+        kind = scores.dtype if scores.dtype.kind == "f" else np.dtype(np.float64)
+        scaled = scores.astype(kind, copy=False) * kind.type(scale)  # (T, S)
+    biased = None if bias is None else scaled + np.asarray(bias, dtype=scaled.dtype)  # (T, S)
+    logits = scaled if biased is None else biased
+    capped = None if softcap is None else _cap(logits, softcap)  # (T, S)
+    logits = logits if capped is None else capped
+    masked = None if mask is None else np.where(mask, logits, -np.inf)  # (T, S)
+    weights = softmax(logits if masked is None else masked, dtype=dtype)  # (T, S)
+    return HeadStages(scores=scores, scaled=scaled, biased=biased, capped=capped, masked=masked,
+                      weights=weights, output=weights @ v)  # output (T, d_v)
+
+
 def split_heads(x: np.ndarray, n_heads: int) -> np.ndarray:
     """(T, h·d) → (h, T, d): head i owns columns i·d … (i+1)·d − 1."""
     t, width = x.shape
@@ -101,6 +185,36 @@ def merge_heads(x: np.ndarray) -> np.ndarray:
     """(h, T, d) → (T, h·d): the heads' outputs side by side (concatenation)."""
     h, t, d = x.shape
     return x.transpose(1, 0, 2).reshape(t, h * d)  # (T, h·d)
+
+
+def kv_groups(n_heads: int, n_kv_heads: int) -> int:
+    """How many query heads share one K/V head: h / g (1 for multi-head, h for multi-query attention).
+
+    Raises ValueError when h is not a positive multiple of g.
+    """
+    for name, n in (("query heads", n_heads), ("K/V heads", n_kv_heads)):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"the number of {name} must be a whole number ≥ 1, got {n!r}")
+    if n_heads % n_kv_heads:
+        raise ValueError(f"{n_heads} query heads cannot share {n_kv_heads} K/V heads: "
+                         "the query heads must be a multiple of the K/V heads")
+    return n_heads // n_kv_heads
+
+
+def kv_head_of(head: int, n_heads: int, n_kv_heads: int) -> int:
+    """The K/V head that query head `head` reads (grouped-query attention): head // (h / g)."""
+    n_rep = kv_groups(n_heads, n_kv_heads)
+    if not 0 <= head < n_heads:
+        raise ValueError(f"query head {head} does not exist: there are {n_heads} (0 … {n_heads - 1})")
+    return head // n_rep
+
+
+def repeat_kv(x: np.ndarray, n_rep: int) -> np.ndarray:
+    """(…, g, S, d) → (…, g · n_rep, S, d): each K/V head repeated n_rep times in a row, like transformers'
+    repeat_kv, so query head i meets K/V head i // n_rep."""
+    if isinstance(n_rep, bool) or not isinstance(n_rep, (int, np.integer)) or n_rep < 1:
+        raise ValueError(f"n_rep must be a whole number ≥ 1, got {n_rep!r}")
+    return np.repeat(x, n_rep, axis=-3)  # (…, g·n_rep, S, d)
 
 
 def entropy(weights: np.ndarray, axis: int = -1) -> np.ndarray:
