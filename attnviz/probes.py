@@ -163,4 +163,6 @@ def _piece(tokenizer, i: int) -> str:
     """The text of token id i decoded alone, invisible characters made visible (`#i` when it has no text)."""
     hf = getattr(tokenizer, "_hf", None)
     text = hf.decode([i], skip_special_tokens=False) if hf is not None else ""
+    if "\ufffd" in text:  # a piece of a multi-byte character: its vocabulary entry says more
+        text = hf.id_to_token(i) or text
     return visible(text) if text else f"#{i}"
