@@ -10,7 +10,7 @@ from ..errors import InputError
 from ..output import Output, _finish, _json
 from . import app
 from .common import _fetch, _focus
-from .options import SEED_SENTENCE, Download, Query, Text, output_options
+from .options import SEED_SENTENCE, Download, Text, output_options
 
 
 class Score(str, Enum):
@@ -84,7 +84,8 @@ def rollout(
                      ] = None,
     weigh: Annotated[Weigh, typer.Option(help="attention: A_ij; value-norm: ‖A_ij · v_j W_O‖ (Kobayashi et al. "
                                               "2020), shown beside A for --layer.")] = Weigh.attention,
-    query: Query = None,
+    query: Annotated[str | None, typer.Option(
+        "--query", "-q", help="Query row shown as bars: a token or its 1-based index (default: the last).")] = None,
     *,
     out: Output,
     download: Download = False,
@@ -102,7 +103,8 @@ def rollout(
         raise InputError(f"layer {layer} does not exist: {m.name} has layers 0–{m.n_layers - 1}")
     result = run(m, SEED_SENTENCE if text is None else text, weigh=weigh.value)
     at = m.n_layers - 1 if layer is None else layer
-    focus = _focus(query, [t.label for t in result.tokens])
+    labels = [t.label for t in result.tokens]
+    focus = len(labels) - 1 if query is None else _focus(query, labels)
 
     def terminal(view):
         from ..render.terminal import rollout_view
