@@ -134,6 +134,8 @@ def lens_figure(result, *, theme: str = "light", lang: str = "en", precision: in
                           interpolation="nearest", aspect="auto")
         ax.set_xticks(range(0, t, step), labels[::step], rotation=90)
         ax.set_ylabel(word("layer", lang), color=th.fg)
+        ystep = max(1, m.shape[0] // 16)
+        ax.set_yticks(range(0, m.shape[0], ystep))
         _style(ax, th)
         _text(fig, x + 3.0, 7.5, name, th.fg, 12.0)
         _bar(fig, image, (x + 6.15, 1.6, 0.14, 5.8), th)
