@@ -19,6 +19,7 @@ from . import analysis, attention
 from .errors import InputError, ModelError
 from .models import Model, encode, hidden_states, model_traces
 from .tokens import Token, visible
+from .trace import check_length
 
 
 def _weights(traces) -> np.ndarray:
@@ -64,16 +65,43 @@ def induction_ids(model: Model, n: int, seed: int) -> tuple[np.ndarray, int]:
 
 def survey(model: Model, text: str, *, n: int = 20, seed: int = 0) -> Survey:
     """Every layer × head of `model` scored on `text` (entropy, sink, previous, self, distance) and on the
-    induction input (induction), each input in one forward pass."""
-    traces = model_traces(model, text)
-    scores = analysis.head_scores(_weights(traces))
-    ids, start = induction_ids(model, n, seed)
-    mask = attention.causal_mask(len(ids)) if model.causal else None  # (T, T)
+    induction input (induction), both in one forward pass.
+
+    The two inputs are packed into one sequence, text first, with a block-diagonal mask (no query sees the other
+    input's keys; causal within each for decoders), so their attention probabilities are those of two separate
+    runs: masked keys weigh exactly 0. The induction input sits at positions T_text … onward: the same attention
+    for rotary models (RoPE sees only i − j), a shifted absolute position for GPT-2 and BERT. When the pair does
+    not fit the model's positions, they run as two passes."""
+    tokens = encode(model, text)
+    if any(tk.id >= model.arch.vocab for tk in tokens):
+        model_traces(model, text, layers=[0])  # raises the tokenizer-mismatch error
+    check_length(tokens, model.n_heads, n_layers=model.n_layers)
+    first = np.array([tk.id for tk in tokens], dtype=np.int64)  # (T₁,)
+    rep, start = induction_ids(model, n, seed)  # (T₂,)
+    t1, t2 = len(first), len(rep)
+    if t1 + t2 <= model.arch.position_limit:
+        weights = _packed(model, [first, rep])  # (L, h, T₁ + T₂, T₁ + T₂)
+        text_w, rep_w = weights[..., :t1, :t1], weights[..., t1:, t1:]
+    else:
+        text_w, rep_w = _packed(model, [first]), _packed(model, [rep])
+    scores = analysis.head_scores(text_w)
+    scores["induction"] = analysis.induction_scores(rep_w, start, n)
+    return Survey(model.name, model.architecture, text, tokens, scores, tuple(int(i) for i in rep), n, seed)
+
+
+def _packed(model: Model, parts: list[np.ndarray]) -> np.ndarray:
+    """(L, h, T, T) float64 attention probabilities of every layer for the inputs `parts` side by side in one
+    sequence of T tokens, each input attending within itself only (causally for decoders)."""
+    ids = np.concatenate(parts)  # (T,)
+    mask = np.zeros((len(ids), len(ids)), dtype=bool)  # (T, T) True = may attend
+    at = 0
+    for part in parts:
+        t = len(part)
+        mask[at:at + t, at:at + t] = attention.causal_mask(t) if model.causal else True
+        at += t
     run = model.arch.forward(model.tensors, ids, mask, model.n_layers - 1, finish=False, keep=None)
-    rep = np.stack([np.stack([hd.weights for hd in run.layers[i].heads]) for i in range(model.n_layers)])
-    scores["induction"] = analysis.induction_scores(rep, start, n)
-    return Survey(model.name, model.architecture, traces[0].text or text, traces[0].query_tokens, scores,
-                  tuple(int(i) for i in ids), n, seed)
+    return np.stack([np.stack([hd.weights for hd in run.layers[i].heads]) for i in range(model.n_layers)]
+                    ).astype(np.float64)
 
 
 def ranked(result: Survey, score: str, top: int) -> list[tuple[int, int, float]]:

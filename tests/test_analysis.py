@@ -202,3 +202,12 @@ def test_value_norm_rollout_differs_from_attention_and_rows_sum_to_one():
     np.testing.assert_allclose(weighed.attention_mix, plain.mix)
     np.testing.assert_allclose(weighed.rollout.sum(-1), 1.0, atol=1e-12)
     assert np.abs(weighed.mix - plain.mix).max() > 1e-3
+
+
+@pytest.mark.parametrize("family", ["llama", "gemma2"])
+def test_packed_induction_input_equals_a_run_of_its_own_for_rotary_models(family):
+    m = model(family)
+    result = probes.survey(m, "The cat sat on the mat", n=5, seed=2)
+    ids, start = probes.induction_ids(m, 5, 2)
+    alone = probes._packed(m, [ids])  # (L, h, T, T): the induction input by itself
+    np.testing.assert_allclose(result.scores["induction"], analysis.induction_scores(alone, start, 5), atol=1e-5)

@@ -55,8 +55,8 @@ def survey(
 ) -> None:
     """Score every layer × head: entropy, sink, previous, self, distance, induction.
 
-    One forward pass on TEXT (and one on the induction input: n random tokens repeated twice), shown as a
-    layers × heads grid per score. Layers count from 0, heads from 1 (L3.H5 = --layer 3 --head 5).
+    One forward pass on TEXT and the induction input (n random tokens repeated twice) side by side, shown as
+    a layers × heads grid per score. Layers count from 0, heads from 1 (L3.H5 = --layer 3 --head 5).
 
     Example: attnviz survey "The cat sat on the mat" --model ./SmolLM2-135M --sort induction --top 10
     """
