@@ -57,7 +57,7 @@ def _root(
 
 
 # Each module registers its command(s) on `app` as it is imported: this order is the order in --help.
-from . import explain, mask, heads, cross, lessons, flash, block, weights  # noqa: E402, F401, I001
+from . import explain, mask, heads, cross, lessons, flash, block, weights, survey  # noqa: E402, F401, I001
 
 
 def main() -> None:
