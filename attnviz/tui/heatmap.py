@@ -1,0 +1,187 @@
+"""A stage's matrix as a terminal heatmap: one shaded cell per number, rows are queries (or tokens), the focus
+row marked ▶ … ◀, hidden cells ×. A rich renderable (no Textual), drawn in the figures' colours.
+
+    ▶ 고양이  ██▓▓░░  ◀        rows: token labels, cut to LABEL_MAX cells and padded by display width,
+      는      ░░██▓▓            so Hangul labels line up with Latin ones
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.style import Style
+from rich.text import Text
+
+from ..render.terminal.common import LABEL_MAX, short
+from .words import word
+
+#: Nine colours sampled evenly from the figures' colormaps (render/figure/style.py THEMES), low to high:
+#: RdBu_r and Blues for the light theme, berlin and magma for the dark one (magma from 0.15 up: its black
+#: bottom would vanish into a dark terminal).
+COLORMAPS = {
+    ("light", False): ((5, 48, 97), (42, 113, 178), (107, 172, 209), (194, 221, 236), (247, 246, 246),
+                       (251, 204, 180), (228, 128, 102), (186, 40, 50), (103, 0, 31)),
+    ("light", True): ((247, 251, 255), (222, 235, 247), (198, 219, 239), (157, 202, 225), (106, 174, 214),
+                      (65, 145, 198), (32, 112, 180), (8, 80, 155), (8, 48, 107)),
+    ("dark", False): ((158, 176, 255), (81, 159, 211), (40, 104, 134), (20, 48, 62), (25, 12, 9),
+                      (65, 18, 1), (125, 52, 30), (190, 111, 99), (255, 173, 173)),
+    ("dark", True): ((37, 18, 85), (82, 19, 124), (124, 35, 130), (170, 51, 125), (213, 68, 109),
+                     (244, 103, 92), (253, 154, 106), (254, 204, 143), (252, 253, 191)),  # magma from 0.15
+}
+HIDDEN = {"light": "#b4b4b4", "dark": "#4a4e55"}  # the figures' colour for cells hidden by the mask
+#: About the explorer's background (Textual's light and dark themes): a cell coloured this close to it
+#: gets a dim · so the grid stays visible (berlin's 0 is nearly black).
+BACKGROUND = {"light": (224, 224, 224), "dark": (18, 18, 18)}
+GAP = 2  # cells between two blocks
+
+
+@dataclass(frozen=True)
+class Block:
+    """One matrix of a stage (Q, K and V are three blocks of one stage)."""
+
+    name: str  # drawn above it: "Q·Kᵀ", "softmax", "Q", "X = E + P" …
+    matrix: np.ndarray  # (rows, cols); rows line up with the heatmap's row labels
+    sequential: bool = False  # True: weights 0..1 (softmax); False: signed, centred at 0
+    hidden: np.ndarray | None = None  # (rows, cols) bool, True = hidden by the mask
+
+
+def color(t: float, theme: str, sequential: bool) -> tuple[int, int, int]:
+    """The colormap at t in [0, 1] (linear between the nine samples)."""
+    stops = COLORMAPS[theme, sequential]
+    x = min(max(t, 0.0), 1.0) * (len(stops) - 1)
+    i = min(int(x), len(stops) - 2)
+    a, b, f = stops[i], stops[i + 1], x - i
+    return tuple(round(p + (q - p) * f) for p, q in zip(a, b))
+
+
+def _style(rgb: tuple[int, int, int]) -> Style:
+    return Style(bgcolor=f"rgb({rgb[0]},{rgb[1]},{rgb[2]})")
+
+
+def _cell(rgb: tuple[int, int, int], width: int, theme: str) -> tuple[str, Style]:
+    """A shaded cell: its colour, and a dim · when that colour is close to the background."""
+    near = max(abs(a - b) for a, b in zip(rgb, BACKGROUND[theme])) < 32
+    return ("·".center(width) if near else " " * width), Style(bgcolor=f"rgb({rgb[0]},{rgb[1]},{rgb[2]})",
+                                                                   color="grey50")
+
+
+class Heatmap:
+    """Blocks side by side over shared row labels, fitted to the width (cells of 3, 2 or 1 columns, then
+    the rightmost columns cut) and to `max_rows` (a window of rows around the focus)."""
+
+    def __init__(self, blocks: list[Block], rows: list[str], focus: int, *, theme: str = "light",
+                 lang: str = "en", max_rows: int | None = None) -> None:
+        self.blocks, self.rows, self.focus = blocks, rows, focus
+        self.theme, self.lang, self.max_rows = theme, lang, max_rows
+        finite = [np.abs(b.matrix[np.isfinite(b.matrix)]) for b in blocks if not b.sequential]
+        # one scale for every signed block of the stage (Q, K and V share it), from the numbers shown
+        self.scale = max((float(f.max()) for f in finite if f.size), default=1.0) or 1.0
+
+    def _value(self, block: Block, value: float) -> tuple[int, int, int]:
+        if block.sequential:
+            return color(value, self.theme, True)
+        return color(0.5 + 0.5 * value / self.scale, self.theme, False)
+
+    def fit(self, width: int) -> tuple[int, list[int]]:
+        """(cell width, columns shown of each block) for `width` terminal cells."""
+        room = width - self.label_width - 1 - GAP * (len(self.blocks) - 1)
+        cols = [b.matrix.shape[1] for b in self.blocks]
+        for cell in (3, 2, 1):
+            if sum(cols) * cell <= room:
+                return cell, cols
+        share = max(room, len(cols)) / sum(cols)  # cut each block in proportion, at least one column
+        return 1, [max(1, int(c * share)) for c in cols]
+
+    @property
+    def label_width(self) -> int:
+        return 2 + max(cell_len(short(r, LABEL_MAX)) for r in self.rows)  # "▶ " + the widest label
+
+    def window(self) -> range:
+        """The rows shown: all of them, or `max_rows` of them around the focus."""
+        n = len(self.rows)
+        if self.max_rows is None or n <= self.max_rows:
+            return range(n)
+        size = max(1, self.max_rows)
+        start = min(max(self.focus - size // 2, 0), n - size)
+        return range(start, start + size)
+
+    def lines(self, width: int) -> list[Text]:
+        """The heatmap as lines of at most `width` cells: block names (several blocks), column numbers, rows,
+        then the legend (led by the block's name when there is one)."""
+        cell, shown = self.fit(width)
+        lw = self.label_width
+        names, numbers = Text(" " * lw), Text(" " * lw)
+        for k, (block, n) in enumerate(zip(self.blocks, shown)):
+            span = n * cell + (GAP if k < len(self.blocks) - 1 else 0)
+            names.append(f" {short(block.name, max(1, n * cell - 1))}".ljust(span)[:span], style="bold")
+            numbers.append(_numbers(n, cell).ljust(span), style="dim")
+        out = [names, numbers] if len(self.blocks) > 1 else [numbers]  # one block: its name in the legend
+        for i in self.window():
+            label = short(self.rows[i], LABEL_MAX)
+            pad = " " * (lw - 2 - cell_len(label))
+            focus = i == self.focus
+            line = Text()
+            line.append("▶ " if focus else "  ", style="bold")
+            line.append(label + pad, style="bold reverse" if focus else "")
+            line.append(" ")
+            for k, (block, n) in enumerate(zip(self.blocks, shown)):
+                for j in range(n):
+                    if block.hidden is not None and block.hidden[i, j]:
+                        line.append("×".center(cell), style=Style(bgcolor=HIDDEN[self.theme], dim=True))
+                    else:
+                        line.append(*_cell(self._value(block, float(block.matrix[i, j])), cell, self.theme))
+                if k < len(self.blocks) - 1:
+                    line.append(" " * GAP)
+            if focus:
+                line.append(" ◀", style="bold")
+            out.append(line)
+        out.append(self.legend(shown))
+        return [line[:width] if cell_len(line.plain) > width else line for line in out]
+
+    def legend(self, shown: list[int]) -> Text:
+        """What the colours mean, the focus marker, and what was cut."""
+        text = Text(f"{self.blocks[0].name}  ", style="bold") if len(self.blocks) == 1 else Text()
+        if any(not b.sequential for b in self.blocks):
+            for t, value in ((0.0, -self.scale), (0.5, 0.0), (1.0, self.scale)):
+                text.append("  ", style=_style(color(t, self.theme, False)))
+                text.append(f" {_num(value)}  ")
+        if any(b.sequential for b in self.blocks):
+            for t in (0.0, 0.5, 1.0):
+                text.append("  ", style=_style(color(t, self.theme, True)))
+                text.append(f" {_num(t)}  ")
+        if any(b.hidden is not None and b.hidden.any() for b in self.blocks):
+            text.append(word("hidden_cell", self.lang) + "  ", style="dim")
+        notes = []
+        total, kept = sum(b.matrix.shape[1] for b in self.blocks), sum(shown)
+        if kept < total:
+            notes.append(word("cols_cut", self.lang).format(shown=kept, n=total))
+        rows = self.window()
+        if len(rows) < len(self.rows):
+            notes.append(f"{rows.start + 1}–{rows.stop}/{len(self.rows)}")
+        if notes:
+            text.append(" · ".join(notes), style="dim")
+        return text
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from self.lines(options.max_width)
+
+
+def _num(value: float) -> str:
+    return f"{value:.2f}".replace("-", "−") if value else "0"
+
+
+def _numbers(n: int, cell: int) -> str:
+    """Column numbers under cells `cell` wide: 1, then every step-th column (step 1, 2, 5, 10, 20, 50 …, the
+    least that leaves room for the widest number and a space)."""
+    need = len(str(n)) + 1
+    step = next(s * m for m in (1, 10, 100, 1000) for s in (1, 2, 5) if s * m * cell >= need)
+    out = ""
+    for j in range(n):
+        if j == 0 or (j + 1) % step == 0:
+            start = j * cell
+            if start >= len(out) + (1 if out else 0):
+                out = out.ljust(start) + str(j + 1)
+    return out
