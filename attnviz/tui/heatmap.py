@@ -138,32 +138,42 @@ class Heatmap:
             if focus:
                 line.append(" ◀", style="bold")
             out.append(line)
-        out.append(self.legend(shown))
+        out.append(self.legend(shown, width))
         return [line[:width] if cell_len(line.plain) > width else line for line in out]
 
-    def legend(self, shown: list[int]) -> Text:
-        """What the colours mean, the focus marker, and what was cut."""
-        text = Text(f"{self.blocks[0].name}  ", style="bold") if len(self.blocks) == 1 else Text()
+    def legend(self, shown: list[int], width: int) -> Text:
+        """The block's name, what was cut (columns, rows), what the colours mean, hidden cells: in that order of
+        priority, as many as fit in `width` cells, shown in the order name, colours, hidden, cuts."""
+        pieces: list[tuple[int, Text]] = []  # (priority, piece); shown in list order
+        if len(self.blocks) == 1:
+            pieces.append((0, Text(self.blocks[0].name, style="bold")))
+        stops = []
         if any(not b.sequential for b in self.blocks):
-            for t, value in ((0.0, -self.scale), (0.5, 0.0), (1.0, self.scale)):
-                text.append("  ", style=_style(color(t, self.theme, False)))
-                text.append(f" {_num(value)}  ")
+            stops += [(color(t, self.theme, False), _num(v)) for t, v in ((0.0, -self.scale), (0.5, 0.0),
+                                                                          (1.0, self.scale))]
         if any(b.sequential for b in self.blocks):
-            for t in (0.0, 0.5, 1.0):
-                text.append("  ", style=_style(color(t, self.theme, True)))
-                text.append(f" {_num(t)}  ")
+            stops += [(color(t, self.theme, True), _num(t)) for t in (0.0, 0.5, 1.0)]
+        scale = Text()
+        for k, (rgb, value) in enumerate(stops):
+            scale.append("  ", style=_style(rgb))
+            scale.append(f" {value}" + ("  " if k < len(stops) - 1 else ""))
+        pieces.append((2, scale))
         if any(b.hidden is not None and b.hidden.any() for b in self.blocks):
-            text.append(word("hidden_cell", self.lang) + "  ", style="dim")
-        notes = []
+            pieces.append((3, Text(word("hidden_cell", self.lang), style="dim")))
         total, kept = sum(b.matrix.shape[1] for b in self.blocks), sum(shown)
         if kept < total:
-            notes.append(word("cols_cut", self.lang).format(shown=kept, n=total))
+            pieces.append((1, Text(word("cols_cut", self.lang).format(shown=kept, n=total), style="dim")))
         rows = self.window()
         if len(rows) < len(self.rows):
-            notes.append(f"{rows.start + 1}–{rows.stop}/{len(self.rows)}")
-        if notes:
-            text.append(" · ".join(notes), style="dim")
-        return text
+            pieces.append((1, Text(word("rows_cut", self.lang).format(first=rows.start + 1, last=rows.stop,
+                                                                     n=len(self.rows)), style="dim")))
+        keep, used = set(), 0
+        for k in sorted(range(len(pieces)), key=lambda k: pieces[k][0]):
+            need = cell_len(pieces[k][1].plain) + (2 if keep else 0)
+            if used + need <= width:
+                keep.add(k)
+                used += need
+        return Text("  ").join(piece for k, (_, piece) in enumerate(pieces) if k in keep)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield from self.lines(options.max_width)

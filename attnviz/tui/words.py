@@ -27,7 +27,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "heatmap": ("heatmap", "히트맵"),
     "focus_row": ("▶ focus query", "▶ 기준 쿼리"),
     "hidden_cell": ("× hidden", "× 가려짐"),
-    "cols_cut": ("{shown} of {n} columns", "열 {n}개 중 {shown}개"),
+    "cols_cut": ("columns 1–{shown}/{n}", "열 1–{shown}/{n}"),
+    "rows_cut": ("rows {first}–{last}/{n}", "행 {first}–{last}/{n}"),
     # messages
     "saved": ("saved {paths}", "저장했습니다: {paths}"),
     "saving": ("drawing the figure…", "그림을 그리는 중…"),
