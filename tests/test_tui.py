@@ -21,7 +21,7 @@ def drive(explorer, steps, *, size=(80, 24), out_dir: Path | str = "."):
     app = AttnvizApp(explorer, out_dir=out_dir)
 
     async def run():
-        async with app.run_test(size=size) as pilot:
+        async with app.run_test(size=size, notifications=True) as pilot:
             await pilot.pause()
             await steps(app, pilot)
 
@@ -137,16 +137,33 @@ def test_clicking_a_token_or_a_stage():
     drive(start(SEED), steps)
 
 
-def test_e_exports_the_current_stage(tmp_path):
+def test_e_exports_the_current_stage_and_says_where(tmp_path):
     async def steps(app, pilot):
         await pilot.press(*["down"] * 5, "right")  # softmax, focus on 는
+        await pilot.press("d")  # dark → light: the explorer and the figure
+        assert app.theme == "textual-light" and app.explorer.theme == "light"
         await pilot.press("e")
         await app.workers.wait_for_complete()
         await pilot.pause()
+        toasts = [str(toast.render()) for toast in app.screen.query("Toast")]  # the notices on screen
+        assert any(t.startswith("saved ") and t.endswith(str(tmp_path / "attnviz-softmax.png")) for t in toasts)
 
-    app = drive(start(SEED, theme="light"), steps, out_dir=tmp_path)
+    app = drive(start(SEED), steps, out_dir=tmp_path)
     assert app.exported == [tmp_path / "attnviz-softmax.png"]
     assert (tmp_path / "attnviz-softmax.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_wide_terminals_put_the_heatmap_beside_the_panel():
+    async def steps(app, pilot):
+        heatmap, panel = app.query_one("#heatmap"), app.query_one("#panel")
+        assert heatmap.region.y < panel.region.y  # 80 columns: above it
+        await pilot.resize_terminal(130, 30)
+        await pilot.pause()
+        assert app.query_one("#main").has_class("wide")
+        assert heatmap.region.right <= panel.region.x and heatmap.region.y == panel.region.y
+        assert all(cell_len(row) <= 130 for row in screen_rows(app))
+
+    drive(start(SEED), steps)
 
 
 def test_question_mark_shows_the_keys_and_q_quits():

@@ -14,10 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.geometry import Size
 from textual.widgets import Static
 
 from ..errors import AttnvizError
@@ -75,6 +76,7 @@ class AttnvizApp(App[None]):
         super().__init__()
         self.explorer, self.out_dir, self.dpi = explorer, Path(out_dir), dpi
         self.exported: list[Path] = []  # every file `e` wrote, in order
+        self._size: Size | None = None  # the terminal's size as the last Resize event gave it
         self.theme = THEMES[explorer.theme]
 
     def compose(self) -> ComposeResult:
@@ -90,7 +92,8 @@ class AttnvizApp(App[None]):
     def on_mount(self) -> None:
         self.redraw()
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
+        self._size = event.size  # (self.size may still be the old one while the event is handled)
         self.redraw()
 
     # --- drawing --------------------------------------------------------------------------------
@@ -98,7 +101,8 @@ class AttnvizApp(App[None]):
     def redraw(self, *, scroll: bool = True) -> None:
         """Draw every part from the Explorer, fitted to the terminal's size; `scroll`: bring the panel's focus
         detail into view."""
-        ex, width, height = self.explorer, self.size.width, self.size.height
+        ex = self.explorer
+        width, height = self._size or self.size
         wide = width >= WIDE
         self.query_one("#main").set_class(wide, "wide")
         self.query_one("#status", Static).update(self._status())
