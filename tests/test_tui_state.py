@@ -157,6 +157,11 @@ def test_heatmap_fits_narrow_widths_and_windows_rows():
     narrow = hm.lines(40)[-1].plain
     assert "columns 1–" in narrow and "/40" in narrow  # 40 one-cell columns do not fit beside the labels
     assert narrow.startswith("Q·Kᵀ")
+    keys = Heatmap([Block("softmax", np.full((40, 40), 0.025), sequential=True, keys=True)],
+                   [f"t{i}" for i in range(40)], focus=30, max_rows=8)
+    numbers, legend = keys.lines(40)[0].plain.split(), keys.lines(40)[-1].plain
+    first, last = (int(n) for n in legend.split("columns ")[1].split("/")[0].split("–"))
+    assert first <= 31 <= last < 40 and numbers[0] == str(first)  # the focus query's own key is in view
 
 
 def test_heatmap_colours_follow_the_figure_colormaps():
@@ -202,7 +207,27 @@ def test_command_is_listed_and_has_help():
 def test_command_without_a_terminal_says_so():
     result = CliRunner().invoke(app, ["tui"])
     assert result.exit_code == 1
-    assert "needs an interactive terminal" in result.output
+    assert result.output.strip().splitlines() == [
+        "Error: attnviz tui needs an interactive terminal: run it in one (attnviz explain prints the same panels "
+        "to a file or a pipe)"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--query", "9"], "Error: --query 9 is out of range: pick 1 to 5 (or a token)"),
+    (["--heads", "3"], "Error: --d-model 8 does not split into 3 heads"),
+    (["--out-dir", "no/such/folder"], "Error: --out-dir no/such/folder is not a folder"),
+    (["--model", str(FIXTURES / "tiny-gpt2"), "--layer", "7"], "Error: --layer 7 does not exist"),
+])
+def test_command_bad_input_is_one_error_line(args, message):
+    result = CliRunner().invoke(app, ["tui", *args])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), lines
+
+
+def test_command_bad_option_is_a_usage_error():
+    result = CliRunner().invoke(app, ["tui", "--stage", "nope"])
+    assert result.exit_code == 2
 
 
 def test_command_without_textual_says_how_to_install(tmp_path):

@@ -1,5 +1,5 @@
 """The `attnviz tui` command: parse the options, compute the first screen's trace (bad input fails here, as one
-`Error: …` line, before the terminal is taken over), then run the explorer.
+`Error: …` line, before the terminal is taken over), check for a terminal, then run the explorer.
 
 Textual is imported only inside `tui()`, so no other command pays for it (nor needs it installed).
 Registered in the CLI by `app.command("tui")(tui)`.
@@ -94,15 +94,15 @@ def tui(
         if (exc.name or "").split(".")[0] != "textual":
             raise
         raise InputError(f"attnviz tui needs Textual, which is not installed: {INSTALL}") from None
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
-        raise InputError("attnviz tui needs an interactive terminal: run it in one (attnviz explain prints the "
-                         "same panels to a file or a pipe)")
     explorer = start(SEED_SENTENCE if text is None else text, query=query, stage=stage.value, causal=causal,
                      head=head, n_heads=n_heads, lang=lang.value if lang else None, precision=precision,
                      theme=theme.value, seed=seed, d_model=d_model, d_k=d_k, weights=weights, tokenizer=tokenizer,
                      model=model, download=download, layer=layer, no_special=no_special)
     if not out_dir.is_dir():
         raise InputError(f"--out-dir {out_dir} is not a folder: create it first, or give another")
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise InputError("attnviz tui needs an interactive terminal: run it in one (attnviz explain prints the "
+                         "same panels to a file or a pipe)")
     import gc
 
     gc.enable()  # the CLI turns cycle collection off for its short runs; an interactive app lives long

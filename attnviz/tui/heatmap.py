@@ -8,6 +8,7 @@ row marked ▶ … ◀, hidden cells ×. A rich renderable (no Textual), drawn i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from rich.cells import cell_len
@@ -46,12 +47,14 @@ class Block:
     matrix: np.ndarray  # (rows, cols); rows line up with the heatmap's row labels
     sequential: bool = False  # True: weights 0..1 (softmax); False: signed, centred at 0
     hidden: np.ndarray | None = None  # (rows, cols) bool, True = hidden by the mask
+    keys: bool = False  # the columns are the keys (T × S): when cut, the columns around the focus are shown
 
 
 def color(t: float, theme: str, sequential: bool) -> tuple[int, int, int]:
-    """The colormap at t in [0, 1] (linear between the nine samples)."""
+    """The colormap at t in [0, 1] (linear between the nine samples, t in steps of 1/128: few enough colours
+    for their styles to be made once)."""
     stops = COLORMAPS[theme, sequential]
-    x = min(max(t, 0.0), 1.0) * (len(stops) - 1)
+    x = round(min(max(t, 0.0), 1.0) * 128) / 128 * (len(stops) - 1)
     i = min(int(x), len(stops) - 2)
     a, b, f = stops[i], stops[i + 1], x - i
     return tuple(round(p + (q - p) * f) for p, q in zip(a, b))
@@ -61,6 +64,7 @@ def _style(rgb: tuple[int, int, int]) -> Style:
     return Style(bgcolor=f"rgb({rgb[0]},{rgb[1]},{rgb[2]})")
 
 
+@lru_cache(maxsize=4096)
 def _cell(rgb: tuple[int, int, int], width: int, theme: str) -> tuple[str, Style]:
     """A shaded cell: its colour, and a dim · when that colour is close to the background."""
     near = max(abs(a - b) for a, b in zip(rgb, BACKGROUND[theme])) < 32
@@ -101,12 +105,11 @@ class Heatmap:
 
     def window(self) -> range:
         """The rows shown: all of them, or `max_rows` of them around the focus."""
-        n = len(self.rows)
-        if self.max_rows is None or n <= self.max_rows:
-            return range(n)
-        size = max(1, self.max_rows)
-        start = min(max(self.focus - size // 2, 0), n - size)
-        return range(start, start + size)
+        return _around(self.focus, len(self.rows), len(self.rows) if self.max_rows is None else self.max_rows)
+
+    def columns(self, block: Block, shown: int) -> range:
+        """The `shown` columns of `block` drawn: around the focus query's own key for T × S blocks, else the first."""
+        return _around(self.focus if block.keys else 0, block.matrix.shape[1], shown)
 
     def lines(self, width: int) -> list[Text]:
         """The heatmap as lines of at most `width` cells: block names (several blocks), column numbers, rows,
@@ -114,10 +117,11 @@ class Heatmap:
         cell, shown = self.fit(width)
         lw = self.label_width
         names, numbers = Text(" " * lw), Text(" " * lw)
+        windows = [self.columns(block, n) for block, n in zip(self.blocks, shown)]
         for k, (block, n) in enumerate(zip(self.blocks, shown)):
             span = n * cell + (GAP if k < len(self.blocks) - 1 else 0)
             names.append(f" {short(block.name, max(1, n * cell - 1))}".ljust(span)[:span], style="bold")
-            numbers.append(_numbers(n, cell).ljust(span), style="dim")
+            numbers.append(_numbers(windows[k], cell, block.matrix.shape[1]).ljust(span), style="dim")
         out = [names, numbers] if len(self.blocks) > 1 else [numbers]  # one block: its name in the legend
         for i in self.window():
             label = short(self.rows[i], LABEL_MAX)
@@ -127,8 +131,8 @@ class Heatmap:
             line.append("▶ " if focus else "  ", style="bold")
             line.append(label + pad, style="bold reverse" if focus else "")
             line.append(" ")
-            for k, (block, n) in enumerate(zip(self.blocks, shown)):
-                for j in range(n):
+            for k, block in enumerate(self.blocks):
+                for j in windows[k]:
                     if block.hidden is not None and block.hidden[i, j]:
                         line.append("×".center(cell), style=Style(bgcolor=HIDDEN[self.theme], dim=True))
                     else:
@@ -138,10 +142,10 @@ class Heatmap:
             if focus:
                 line.append(" ◀", style="bold")
             out.append(line)
-        out.append(self.legend(shown, width))
+        out.append(self.legend(windows, width))
         return [line[:width] if cell_len(line.plain) > width else line for line in out]
 
-    def legend(self, shown: list[int], width: int) -> Text:
+    def legend(self, windows: list[range], width: int) -> Text:
         """The block's name, what was cut (columns, rows), what the colours mean, hidden cells: in that order of
         priority, as many as fit in `width` cells, shown in the order name, colours, hidden, cuts."""
         pieces: list[tuple[int, Text]] = []  # (priority, piece); shown in list order
@@ -160,9 +164,11 @@ class Heatmap:
         pieces.append((2, scale))
         if any(b.hidden is not None and b.hidden.any() for b in self.blocks):
             pieces.append((3, Text(word("hidden_cell", self.lang), style="dim")))
-        total, kept = sum(b.matrix.shape[1] for b in self.blocks), sum(shown)
+        total, kept = sum(b.matrix.shape[1] for b in self.blocks), sum(len(w) for w in windows)
         if kept < total:
-            pieces.append((1, Text(word("cols_cut", self.lang).format(shown=kept, n=total), style="dim")))
+            first, last = (windows[0].start + 1, windows[0].stop) if len(windows) == 1 else (1, kept)
+            pieces.append((1, Text(word("cols_cut", self.lang).format(first=first, last=last, n=total),
+                                   style="dim")))
         rows = self.window()
         if len(rows) < len(self.rows):
             pieces.append((1, Text(word("rows_cut", self.lang).format(first=rows.start + 1, last=rows.stop,
@@ -183,15 +189,24 @@ def _num(value: float) -> str:
     return f"{value:.2f}".replace("-", "−") if value else "0"
 
 
-def _numbers(n: int, cell: int) -> str:
-    """Column numbers under cells `cell` wide: 1, then every step-th column (step 1, 2, 5, 10, 20, 50 …, the
-    least that leaves room for the widest number and a space)."""
-    need = len(str(n)) + 1
+def _around(center: int, n: int, size: int) -> range:
+    """`size` of range(n) around `center` (all of it when it fits)."""
+    if n <= size:
+        return range(n)
+    size = max(1, size)
+    start = min(max(center - size // 2, 0), n - size)
+    return range(start, start + size)
+
+
+def _numbers(window: range, cell: int, total: int) -> str:
+    """Column numbers over `window`'s cells, `cell` wide: its first column, then every step-th (step 1, 2, 5, 10,
+    20, 50 …, the least that leaves room for the widest number and a space)."""
+    need = len(str(total)) + 1
     step = next(s * m for m in (1, 10, 100, 1000) for s in (1, 2, 5) if s * m * cell >= need)
     out = ""
-    for j in range(n):
-        if j == 0 or (j + 1) % step == 0:
-            start = j * cell
+    for k, j in enumerate(window):
+        if k == 0 or (j + 1) % step == 0:
+            start = k * cell
             if start >= len(out) + (1 if out else 0):
                 out = out.ljust(start) + str(j + 1)
     return out

@@ -85,13 +85,13 @@ def stage_blocks(trace: Trace, stage: str, head: int) -> list[Block]:
     if stage == "qkv":
         return [Block("Q", hd.q), Block("K", hd.k), Block("V", hd.v)]
     if stage == "scores":
-        return [Block("Q·Kᵀ", hd.scores)]
+        return [Block("Q·Kᵀ", hd.scores, keys=True)]
     if stage == "scaled":
-        return [Block("÷ √d_k", hd.scaled)]
+        return [Block("÷ √d_k", hd.scaled, keys=True)]
     if stage == "mask":
-        return [Block("mask → −∞", hd.scaled, hidden=hidden)]
+        return [Block("mask → −∞", hd.scaled, hidden=hidden, keys=True)]
     if stage == "softmax":
-        return [Block("softmax", hd.weights, sequential=True, hidden=hidden)]
+        return [Block("softmax", hd.weights, sequential=True, hidden=hidden, keys=True)]
     if stage == "weighted":
         return [Block("softmax·V", hd.output)]
     if stage == "output":

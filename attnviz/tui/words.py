@@ -27,7 +27,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "heatmap": ("heatmap", "히트맵"),
     "focus_row": ("▶ focus query", "▶ 기준 쿼리"),
     "hidden_cell": ("× hidden", "× 가려짐"),
-    "cols_cut": ("columns 1–{shown}/{n}", "열 1–{shown}/{n}"),
+    "cols_cut": ("columns {first}–{last}/{n}", "열 {first}–{last}/{n}"),
     "rows_cut": ("rows {first}–{last}/{n}", "행 {first}–{last}/{n}"),
     # messages
     "saved": ("saved {paths}", "저장했습니다: {paths}"),
