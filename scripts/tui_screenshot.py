@@ -10,8 +10,9 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from attnviz.cli.options import SEED_SENTENCE
 from attnviz.tui.app import AttnvizApp
-from attnviz.tui.command import SEED_SENTENCE, start
+from attnviz.tui.launch import explorer as start
 
 
 async def shoot(path: Path, keys: list[str], size: tuple[int, int], text: str, options: dict) -> None:

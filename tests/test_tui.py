@@ -9,7 +9,7 @@ from pathlib import Path
 from rich.cells import cell_len
 
 from attnviz.tui.app import AttnvizApp
-from attnviz.tui.command import start
+from attnviz.tui.launch import explorer as start
 
 SEED = "고양이는 침대에서 잔다"
 
@@ -100,7 +100,7 @@ def test_l_changes_the_layer_of_a_real_model():
     async def steps(app, pilot):
         assert "layer 0 (0–1)" in _row(app, 0)
         await pilot.press("l")
-        assert app.explorer.layer == 1 and app.explorer.trace.model["layer"] == 1
+        assert app.explorer.layer == 1 and app.explorer.trace.model.layer == 1
         assert "layer 1 (0–1)" in _row(app, 0)
         await pilot.press("L")
         assert app.explorer.layer == 0

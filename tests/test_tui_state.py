@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 from attnviz.cli import app
 from attnviz.render.figure import texts
 from attnviz.render.terminal import View
-from attnviz.tui.command import focus_index, start
 from attnviz.tui.export import FIGURES, export_stage, file_names
 from attnviz.tui.heatmap import Block, Heatmap, color
+from attnviz.tui.launch import explorer as start
 from attnviz.tui.stages import detail_line, detail_marker, stage_blocks, stage_panel
 from attnviz.tui.state import STAGES, Explorer, seeded_source
 
@@ -67,9 +67,9 @@ def test_mask_toggle_computes_the_causal_trace(explorer):
 def test_layers_of_a_real_model():
     ex = start("the cat sat", model=str(FIXTURES / "tiny-gpt2"), layer=1)
     assert ex.source.n_layers == 2 and ex.layer == 1 and ex.causal  # GPT-2 masks the future itself
-    assert ex.trace.model["layer"] == 1
+    assert ex.trace.model.layer == 1
     first = ex.trace.heads[0].weights
-    assert ex.move_layer(1) and ex.layer == 0 and ex.trace.model["layer"] == 0  # wraps to layer 0
+    assert ex.move_layer(1) and ex.layer == 0 and ex.trace.model.layer == 0  # wraps to layer 0
     assert not np.allclose(ex.trace.heads[0].weights, first)
     assert ex.trace.n_heads == 4 and ex.move_head(-1) and ex.head == 3
 
@@ -77,16 +77,12 @@ def test_layers_of_a_real_model():
 def test_start_checks_its_options():
     from attnviz.errors import InputError
 
-    with pytest.raises(InputError, match="--head 3 is out of range"):
-        start(SEED, head=3, n_heads=2)
     with pytest.raises(InputError, match="does not split into 3 heads"):
         start(SEED, n_heads=3)
     with pytest.raises(InputError, match="--layer 5 does not exist"):
         start("the cat", model=str(FIXTURES / "tiny-gpt2"), layer=5)
-    assert focus_index("침대", ["고양이", "는", "침대"]) == 2
-    assert focus_index("2", ["고양이", "는", "침대"]) == 1
-    with pytest.raises(InputError, match="not a token"):
-        focus_index("개", ["고양이"])
+    assert start(SEED, n_heads=2).trace.d_k == 4  # d_model / heads
+    assert start(SEED, stage="softmax", lang="ko").stage_name == "softmax"
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -214,6 +210,8 @@ def test_command_without_a_terminal_says_so():
 
 @pytest.mark.parametrize("args, message", [
     (["--query", "9"], "Error: --query 9 is out of range: pick 1 to 5 (or a token)"),
+    (["--query", "개"], "Error: --query '개' is not a token of this text"),
+    (["--heads", "2", "--head", "3"], "Error: --head 3 is out of range: there are 2 head(s)"),
     (["--heads", "3"], "Error: --d-model 8 does not split into 3 heads"),
     (["--out-dir", "no/such/folder"], "Error: --out-dir no/such/folder is not a folder"),
     (["--model", str(FIXTURES / "tiny-gpt2"), "--layer", "7"], "Error: --layer 7 does not exist"),

@@ -57,10 +57,7 @@ def _root(
 
 
 # Each module registers its command(s) on `app` as it is imported: this order is the order in --help.
-from . import explain, mask, heads, cross, lessons, flash, block, weights, survey  # noqa: E402, F401, I001
-from ..tui.command import tui as _tui  # noqa: E402  (Textual itself is imported only when tui runs)
-
-app.command("tui")(_tui)
+from . import explain, mask, heads, cross, lessons, flash, block, tui, weights, survey  # noqa: E402, F401, I001
 
 
 def main() -> None:

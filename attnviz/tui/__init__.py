@@ -1,6 +1,6 @@
 """`attnviz tui`: explore attention interactively in the terminal (Textual).
 
-    command   the typer command (imports nothing heavy: the CLI registers it on every run)
+    launch    the first Explorer, the App class (or how to install Textual), the run (attnviz/cli/tui.py calls it)
     state     the Explorer: traces per layer and mask, focus query, stage, head, language (no Textual)
     stages    each stage's explain panel and heatmap blocks (rich, no Textual)
     heatmap   a matrix as shaded terminal cells, the focus row marked (rich, no Textual)
