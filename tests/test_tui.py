@@ -204,3 +204,21 @@ def test_first_screen_at_80_by_24_in_korean():
         assert len(starts) == 1 and starts.pop() > cell_len("▶ 고양이")
 
     drive(start(SEED, lang="ko"), steps)
+
+
+def test_page_keys_scroll_the_panel_and_a_new_stage_shows_the_focus_detail():
+    async def steps(app, pilot):
+        panel = app.query_one("#panel")
+        assert panel.scroll_y == 0 and panel.max_scroll_y > 0  # the input stage is longer than 24 rows
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert panel.scroll_y > 0
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert panel.scroll_y == 0
+        await pilot.press("down", "down", "right")  # scores, Q2: its detail lines are brought into view
+        await pilot.pause()
+        shown = "\n".join(screen_rows(app))
+        assert "Q2 · K1 →" in shown and "Q2 · K5 →" in shown
+
+    drive(start(SEED), steps)

@@ -98,9 +98,9 @@ class AttnvizApp(App[None]):
 
     # --- drawing --------------------------------------------------------------------------------
 
-    def redraw(self, *, scroll: bool = True) -> None:
-        """Draw every part from the Explorer, fitted to the terminal's size; `scroll`: bring the panel's focus
-        detail into view."""
+    def redraw(self) -> None:
+        """Draw every part from the Explorer, fitted to the terminal's size, the panel scrolled to the focus
+        query's detail lines (Q1 · K3 → …), or to its top when the stage has none."""
         ex = self.explorer
         width, height = self._size or self.size
         wide = width >= WIDE
@@ -124,10 +124,9 @@ class AttnvizApp(App[None]):
         view = View(lang=ex.lang, precision=ex.precision, width=max(20, min(panel_width, PANEL_WIDTH)))
         panel = stage_panel(trace, ex.stage_name, focus=ex.focus, head=ex.head, view=view)
         self.query_one("#panel-body", Static).update(panel)
-        if scroll:  # the focus query's detail lines (Q1 · K3 → …) at the top of the view, or the panel's top
-            line = detail_line(panel, view.width, detail_marker(trace, ex.stage_name, ex.focus, ex.lang))
-            scroller = self.query_one("#panel", VerticalScroll)
-            self.call_after_refresh(scroller.scroll_to, y=max(0, (line or 0) - 1), animate=False)
+        line = detail_line(panel, view.width, detail_marker(trace, ex.stage_name, ex.focus, ex.lang))
+        scroller = self.query_one("#panel", VerticalScroll)
+        self.call_after_refresh(scroller.scroll_to, y=max(0, (line or 0) - 1), animate=False)
         footer = "footer_model" if ex.source.n_layers > 1 else "footer"
         self.query_one("#keys", Static).update(Text(" " + word(footer, ex.lang)))
 
@@ -203,7 +202,10 @@ class AttnvizApp(App[None]):
 
     def action_scroll(self, pages: int) -> None:
         panel = self.query_one("#panel", VerticalScroll)
-        panel.scroll_page_down(animate=False) if pages > 0 else panel.scroll_page_up(animate=False)
+        if pages > 0:
+            panel.scroll_page_down(animate=False)
+        else:
+            panel.scroll_page_up(animate=False)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(self.explorer.lang))
