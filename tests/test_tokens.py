@@ -12,14 +12,17 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tokenizers import Regex, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from tokenizers import Tokenizer as HFTokenizer
-from tokenizers import models, pre_tokenizers
 
 from attnviz.errors import InputError, TokenizerError
 from attnviz.tokens import (
     BUILTIN,
+    CONTINUATION,
     DEFAULT_TOKENIZER,
+    HASHED_IDS,
     Token,
+    Tokenizer,
     _hf_tokens,
     _Shipped,
     clean_text,
@@ -156,39 +159,98 @@ def test_default_never_gives_unk_and_covers_every_character(default, unk_id, tex
     assert covered >= {i for i, c in enumerate(text) if not c.isspace()}
 
 
-def test_byte_fallback_labels_the_character_once(default):
+def test_an_emoji_is_one_token_labelled_as_itself(default):
     tokens = default.encode("😀고양이")
-    assert [t.label for t in tokens] == ["😀", "…", "…", "…", "고양이"]
+    assert [t.label for t in tokens] == ["😀", "고양이"]
+    assert tokens[0].piece == "😀" and tokens[0].id in HASHED_IDS
+
+
+def test_byte_fallback_labels_the_character_once_and_marks_its_parts():
+    # the Unigram file itself (--tokenizer PATH) has no emoji piece: 😀 falls back to its 4 UTF-8 bytes
+    tokens = tokenize("😀고양이", str(SHIPPED))
+    assert [t.label for t in tokens] == ["😀…", "…", "…", "…", "고양이"]
     assert [t.piece for t in tokens[:4]] == ["<0xF0>", "<0x9F>", "<0x98>", "<0x80>"]
     assert {(t.start, t.end) for t in tokens[:4]} == {(0, 1)}
     assert (tokens[4].start, tokens[4].end) == (1, 4)
 
 
-def test_a_run_of_unknown_characters_is_split_per_character(default):
-    tokens = default.encode("東京에")
-    assert [t.label for t in tokens] == ["東", "…", "…", "京", "…", "…", "에"]
+def test_a_run_of_unknown_characters_is_split_per_character():
+    tokens = tokenize("東京에", str(SHIPPED))
+    assert [t.label for t in tokens] == ["東…", "…", "…", "京…", "…", "…", "에"]
     assert [(t.start, t.end) for t in tokens] == [(0, 1)] * 3 + [(1, 2)] * 3 + [(2, 3)]
+
+
+# --- byte-level BPE labels (GPT-2, Llama 3, Qwen) -------------------------------------------------
+
+GPT2 = str(ROOT / "tests" / "fixtures" / "tiny-gpt2" / "tokenizer.json")
+# the pre-tokenizer patterns of Llama 3 and Qwen2 (their tokenizer.json files, abridged to what differs)
+LLAMA3_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+                r"|\s*[\r\n]+|\s+(?!\S)|\s+")
+QWEN_SPLIT = LLAMA3_SPLIT.replace(r"\p{N}{1,3}", r"\p{N}")
+
+
+@functools.cache
+def byte_level(kind: str) -> Tokenizer:
+    """GPT-2's fixture, or a Llama 3 / Qwen2-style byte-level BPE trained here on the corpus with a
+    vocabulary small enough that many syllables are cut between pieces."""
+    if kind == "gpt2":
+        return load_tokenizer(GPT2)
+    hf = HFTokenizer(models.BPE())
+    if kind == "qwen":
+        hf.normalizer = normalizers.NFC()
+    split = pre_tokenizers.Split(Regex(LLAMA3_SPLIT if kind == "llama3" else QWEN_SPLIT), behavior="isolated")
+    hf.pre_tokenizer = pre_tokenizers.Sequence(
+        [split, pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)])
+    hf.decoder = decoders.ByteLevel()
+    hf.post_processor = processors.ByteLevel(trim_offsets=False)
+    trainer = trainers.BpeTrainer(vocab_size=400, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+                                  show_progress=False)
+    hf.train_from_iterator(CORPUS.read_text(encoding="utf-8").splitlines(), trainer)
+    return Tokenizer(kind, hf)
 
 
 def test_byte_level_bpe_pieces_of_one_character_show_it_once():
     # GPT-2's byte-level BPE cuts 침 (3 UTF-8 bytes) after its 2nd byte: "Ġì¹" spans " 침" (4, 6) and
-    # "¨" spans "침" (5, 6), inside it; the second piece is a continuation, not a second 침
-    gpt2 = load_tokenizer(str(ROOT / "tests" / "fixtures" / "tiny-gpt2" / "tokenizer.json"))
-    tokens = gpt2.encode("고양이는 침대에서 잔다")
+    # "¨" spans "침" (5, 6) again; 침 is shown once, and both pieces say they hold part of it
+    tokens = byte_level("gpt2").encode("고양이는 침대에서 잔다")
     assert [t.piece for t in tokens[2:4]] == ["Ġì¹", "¨"]
-    assert [t.label for t in tokens] == ["고양이", "는", "침", "…", "대", "에서", "잔다"]
+    assert [t.label for t in tokens] == ["고양이", "는", "침…", "…", "대", "에서", "잔다"]
+
+
+def test_a_piece_with_the_end_of_one_syllable_and_the_next_shows_the_next_only():
+    # "ëĭ" holds 2 bytes of 니 (20, 21); "Īëĭ¤" the last byte of 니 and all of 다 (20, 22): labelled
+    # 니… and …다, never 니다, which would show 니 twice
+    tokens = byte_level("gpt2").encode("트랜스포머는 어텐션으로 문맥을 파악합니다")
+    assert [t.piece for t in tokens[-2:]] == ["ëĭ", "Īëĭ¤"]
+    assert [t.label for t in tokens[-2:]] == ["니…", "…다"]
+    assert [t.label for t in tokens[:3]] == ["트…", "…", "…"]  # 트's 3 bytes, one piece each
+
+
+@pytest.mark.parametrize("kind", ["llama3", "qwen"])
+def test_llama3_and_qwen_style_pieces_show_each_syllable_once(kind):
+    tokens = byte_level(kind).encode("고양이는 침대에서 잔다")
+    assert [t.label for t in tokens] == ["고양이", "는", "침…", "…", "대", "에서", "잔…", "…다"]
+    assert [t.piece for t in tokens[-2:]] == ["Ġìŀ", "Ķëĭ¤"]  # " 잔" less a byte, then that byte and 다
+
+
+def _core(label: str) -> str:
+    """A label without its part marks: the characters it shows."""
+    return label.removeprefix(CONTINUATION).removesuffix(CONTINUATION)
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.text(alphabet=HANGUL[:300] + "😀東京 abc", min_size=1, max_size=12).filter(str.strip))
-def test_byte_level_labels_never_repeat_a_character(text):
-    gpt2 = load_tokenizer(str(ROOT / "tests" / "fixtures" / "tiny-gpt2" / "tokenizer.json"))
-    tokens = gpt2.encode(text)
-    shown = [t for t in tokens if t.label != "…"]
-    ends = [t.end for t in shown]
-    assert ends == sorted(set(ends))  # each character is labelled by one token only: the one that begins it
-    for t in shown:
-        assert t.label == (text[t.start:t.end].strip() or "␣")  # a lone space is shown as ␣
+@given(st.text(alphabet=HANGUL[:300] + "고양이는침대에서잔다😀🐈東京 abc!", min_size=1, max_size=12).filter(str.strip),
+       st.sampled_from(["gpt2", "llama3", "qwen"]))
+def test_byte_level_labels_show_every_character_once(text, kind):
+    tokens = byte_level(kind).encode(text)
+    shown = "".join(_core(t.label) for t in tokens if t.label != "␣")
+    assert shown == "".join(text.split())  # every character once, in order: none repeated, none lost
+    for t, nxt in zip(tokens, tokens[1:]):  # a piece that holds part of a character says so, on that side
+        if text[max(t.start, nxt.start):min(t.end, nxt.end)].strip():  # they share a character
+            assert t.label.endswith(CONTINUATION) and nxt.label.startswith(CONTINUATION), (t, nxt)
+        else:
+            assert not nxt.label.startswith(CONTINUATION), (t, nxt)
+            assert t.label == CONTINUATION or not t.label.endswith(CONTINUATION), (t, nxt)
 
 
 def test_invisible_characters_get_visible_labels(default):
@@ -204,9 +266,12 @@ def test_lone_surrogate_does_not_crash(default):
 
 
 def test_decomposed_text_keeps_its_accent_in_the_label(default):
-    tokens = default.encode("e\u0301t")
-    assert tokens[0].label == "e\u0301" and (tokens[0].start, tokens[0].end) == (0, 2)
-    assert tokens[-1].label == "t"
+    (word,) = default.encode("e\u0301t")  # a word keeps its combining marks
+    assert word.label == "e\u0301t" and (word.start, word.end) == (0, 3)
+    # the Unigram file: NFC composes é, which falls back to its 2 UTF-8 bytes, each given the span of e
+    tokens = load_tokenizer(str(SHIPPED)).encode("e\u0301t")
+    assert [t.label for t in tokens] == ["e\u0301…", "…", "t"]
+    assert [(t.start, t.end) for t in tokens] == [(0, 2), (0, 2), (2, 3)]
 
 
 # --- labels come from the text ------------------------------------------------------------------
@@ -363,8 +428,8 @@ SHIPPED_CHARS = sorted({c for p, _ in json.loads(SHIPPED.read_text(encoding="utf
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from(SHIPPED_CHARS + list(HANGUL[::97]) + list(" ,.!?😀é\u0301")),
                min_size=1, max_size=30).filter(str.strip))
-def test_the_shipped_tokenizer_gives_the_full_files_tokens_whichever_file_it_uses(text):
-    assert load_tokenizer(DEFAULT_TOKENIZER).encode(text) == _hf_tokens(_full_file(), text)
+def test_the_unigram_fallback_gives_the_full_files_tokens_whichever_file_it_uses(text):
+    assert load_tokenizer(DEFAULT_TOKENIZER).unigram(text) == _hf_tokens(_full_file(), text)
 
 
 @functools.cache
