@@ -18,35 +18,51 @@ Standard library only; mecab-ko is imported by `load_analyzer`, when a text has 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
 
-_HANGUL = "\uac00-\ud7a3\u3131-\u318e"  # syllables 가–힣 and compatibility jamo ㄱ–ㆎ (ㅋㅋ, ㅠㅠ)
-# whitespace as Unicode (and the tokenizers library) has it: Python's also has \x1c-\x1f, shown as ␜ …
-_WHITE = "[^\\S\x1c-\x1f]"
-#: A stretch of Korean words: Hangul runs with only whitespace between them (the analyzer's input).
-_KOREAN = re.compile(f"[{_HANGUL}]+(?:{_WHITE}+[{_HANGUL}]+)*")
 _NUMBER = re.compile(r"\d+(?:,\d{3}(?!\d))*(?:\.\d+)?")
 _PICTOGRAPH = ("[\u00a9\u00ae\u203c\u2049\u2122\u2139\u2194-\u2199\u21a9\u21aa\u231a\u231b\u2328\u23cf"
                "\u23e9-\u23f3\u23f8-\u23fa\u24c2\u25aa\u25ab\u25b6\u25c0\u25fb-\u25fe\u2600-\u27bf\u2934"
                "\u2935\u2b05-\u2b07\u2b1b\u2b1c\u2b50\u2b55\u3030\u303d\u3297\u3299\U0001f000-\U0001faff]")
 # one pictograph with its presentation selector, skin tone and tag sequence (subdivision flags)
 _ELEMENT = _PICTOGRAPH + "[\ufe0e\ufe0f]?[\U0001f3fb-\U0001f3ff]?(?:[\U000e0020-\U000e007e]+\U000e007f)?"
-_EMOJI = re.compile("[\U0001f1e6-\U0001f1ff]{2}"  # a flag: two regional indicators
-                    "|[0-9#*]\ufe0f?\u20e3"  # a keycap
-                    f"|{_ELEMENT}(?:\u200d{_ELEMENT})*")  # a pictograph, or a ZWJ sequence of them
-_SPACE = re.compile(_WHITE)
+_EMOJI = ("[\U0001f1e6-\U0001f1ff]{2}"  # a flag: two regional indicators
+          "|[0-9#*]\ufe0f?\u20e3"  # a keycap
+          f"|{_ELEMENT}(?:\u200d{_ELEMENT})*")  # a pictograph, or a ZWJ sequence of them
 _APOSTROPHES = "'’"
 
 
-def _is_hangul(ch: str) -> bool:
+@functools.cache
+def _emoji() -> re.Pattern:  # compiled when a text first has a character an emoji can begin with
+    return re.compile(_EMOJI)
+
+
+def _emoji_at(text: str, i: int) -> int:
+    """End of the emoji that begins at i, or i."""
+    ch = text[i]
+    if ch > "\x7f":  # not a letter (ℹ️ is then the word ℹ with its selector, a mark: one token all the same)
+        could = not _is_letter(ch)
+    else:  # a keycap
+        could = ch in "0123456789#*" and text[i + 1:i + 2] in ("\ufe0f", "\u20e3")
+    found = could and _emoji().match(text, i)
+    return found.end() if found else i
+
+
+def _is_white(ch: str) -> bool:
+    """Whitespace as Unicode (and the tokenizers library) has it: Python's isspace() also has \\x1c-\\x1f."""
+    return ch.isspace() and not "\x1c" <= ch <= "\x1f"
+
+
+def _is_hangul(ch: str) -> bool:  # a syllable 가–힣, or a compatibility jamo ㄱ–ㆎ (ㅋㅋ, ㅠㅠ)
     return "\uac00" <= ch <= "\ud7a3" or "\u3131" <= ch <= "\u318e"
 
 
 def is_emoji(text: str) -> bool:
     """Is `text` one emoji: a pictograph with its modifiers, a ZWJ sequence, a flag or a keycap?"""
-    return _EMOJI.fullmatch(text) is not None
+    return bool(text) and _emoji_at(text, 0) == len(text)
 
 
 def _is_letter(ch: str) -> bool:
@@ -64,7 +80,7 @@ def split(text: str, korean: Callable[[str], Iterable[tuple[int, int]]]) -> list
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
-        if ch.isspace() and not "\x1c" <= ch <= "\x1f":
+        if _is_white(ch):
             i += 1
             continue
         if _is_mark(ch) and spans and spans[-1][1] == i:  # an accent on what came before
@@ -73,21 +89,38 @@ def split(text: str, korean: Callable[[str], Iterable[tuple[int, int]]]) -> list
             i = j
             continue
         if _is_hangul(ch):
-            stretch = _KOREAN.match(text, i)
-            spans.extend((i + s, i + e) for s, e in korean(stretch.group()))
-            i = stretch.end()
+            j = _korean_end(text, i)
+            spans.extend((i + s, i + e) for s, e in korean(text[i:j]))
+            i = j
             continue
-        found = _EMOJI.match(text, i) or _NUMBER.match(text, i)
-        if found:
-            j = found.end()
-        elif _is_letter(ch):
-            j = _word_end(text, i + 1)
-        else:
-            j = i + 1
+        j = _emoji_at(text, i)
+        if j == i:
+            number = _NUMBER.match(text, i)
+            if number:
+                j = number.end()
+            elif _is_letter(ch):
+                j = _word_end(text, i + 1)
+            else:
+                j = i + 1
         j = _marks_end(text, j)
         spans.append((i, j))
         i = j
     return spans
+
+
+def _korean_end(text: str, i: int) -> int:
+    """End of the stretch of Korean words from i: Hangul runs with only whitespace between them."""
+    n = len(text)
+    end = j = i
+    while j < n:
+        if _is_hangul(text[j]):
+            j += 1
+            end = j
+        elif _is_white(text[j]):
+            j += 1
+        else:
+            break
+    return end
 
 
 def _marks_end(text: str, j: int) -> int:
@@ -144,7 +177,7 @@ def _joins(before: str, tag: str) -> bool:
 def analyze(tagger, stretch: str) -> list[tuple[int, int]]:
     """Spans of `stretch` (Hangul words and whitespace) cut into morphemes by `tagger`, endings
     and suffixes joined to their predicate (`_joins`)."""
-    text = _SPACE.sub(" ", stretch)  # one space for each whitespace character: offsets stay
+    text = "".join(" " if _is_white(c) else c for c in stretch)  # one space a whitespace character
     spans: list[list] = []  # [start, end, tag of the last morpheme]
     pos = 0
     for line in tagger.parse(text).splitlines():

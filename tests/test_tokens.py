@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.util
 import json
+import os
 import string
+import subprocess
+import sys
 import unicodedata
+import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tokenizers import Regex, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from tokenizers import Tokenizer as HFTokenizer
 
+from attnviz import morphemes
 from attnviz.errors import InputError, TokenizerError
 from attnviz.tokens import (
     BUILTIN,
@@ -24,13 +31,18 @@ from attnviz.tokens import (
     Token,
     Tokenizer,
     _hf_tokens,
+    _may_be_filled,
     _Shipped,
     clean_text,
+    hashed_id,
     load_tokenizer,
     tokenize,
 )
+from attnviz.weights import embed, init_weights
 
 ROOT = Path(__file__).resolve().parent.parent
+needs_mecab = pytest.mark.skipif(importlib.util.find_spec("mecab_ko") is None,
+                                 reason="mecab-ko has no wheel for this platform")
 SHIPPED = ROOT / "attnviz" / "data" / "tokenizer.json"
 CORE = ROOT / "attnviz" / "data" / "tokenizer-core.json"
 BUILD_SCRIPT = ROOT / "scripts" / "build_tokenizer.py"
@@ -437,12 +449,117 @@ def _full_file() -> HFTokenizer:
     return HFTokenizer.from_file(str(SHIPPED))
 
 
-def test_a_sentence_of_learned_characters_never_loads_the_full_file():
+@needs_mecab
+def test_the_analyzers_path_reads_a_tokenizer_file_only_for_a_rare_character():
     shipped = _Shipped()
     assert [t.label for t in shipped.encode("고양이는 침대에서 잔다")] == ["고양이", "는", "침대", "에서", "잔다"]
-    assert "_hf" not in vars(shipped)  # the 12,053-piece file was not needed
-    assert [t.label for t in shipped.encode("뷁")] == ["뷁"]  # a syllable the corpus lacks: the full file
+    assert "_hf" not in vars(shipped) and "_core" not in vars(shipped)  # ids from the learned pieces' JSON
+    (token,) = shipped.encode("뷁")  # a syllable the corpus lacks: its id is in the full file
+    assert token.label == "뷁" and token.id == _full_file().token_to_id("뷁")
     assert "_hf" in vars(shipped) and shipped.vocab_size == 12053
+
+
+@needs_mecab
+def test_korean_text_is_tokenized_without_importing_tokenizers():
+    code = ("import sys; from attnviz.tokens import tokenize; tokenize('고양이는 침대에서 잔다 Eiffel 🗼 3,500'); "
+            "print(sorted(m for m in ('tokenizers', 'mecab_ko') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["['mecab_ko']"]
+
+
+def test_the_unigram_fallback_loads_the_full_file_only_for_a_rare_character():
+    shipped = _Shipped()
+    assert [t.label for t in shipped.unigram("고양이는 침대에서 잔다")] == ["고양이", "는", "침대", "에서", "잔다"]
+    assert "_hf" not in vars(shipped)  # the 12,053-piece file was not needed
+    assert [t.label for t in shipped.unigram("뷁")] == ["뷁"]
+    assert "_hf" in vars(shipped)
+
+
+# --- ids of the default tokenizer ---------------------------------------------------------------
+
+
+def test_ids_come_from_the_vocabulary_or_a_hash_of_the_text():
+    tokens = tokenize("트랜스포머는 고양이와 Eiffel 🗼 뷁 F 4 creature")
+    full = _full_file()
+    kinds = set()
+    for t in tokens:
+        vocab_id = full.token_to_id(t.piece)
+        if vocab_id is not None:
+            assert t.id == vocab_id < HASHED_IDS.start
+            kinds.add("vocabulary")
+        else:  # the documented formula
+            expected = HASHED_IDS.start + zlib.crc32(t.piece.encode("utf-8")) % len(HASHED_IDS)
+            assert t.id == expected == hashed_id(t.piece)
+            kinds.add("hashed")
+    assert kinds == {"vocabulary", "hashed"}
+    assert load_tokenizer().vocab_size <= HASHED_IDS.start and HASHED_IDS.stop == 32768
+
+
+def test_a_token_keeps_its_id_and_embedding_in_every_sentence():
+    a = tokenize("트랜스포머는 어텐션으로 문맥을 파악합니다 🗼")
+    b = tokenize("🗼 어텐션이 트랜스포머의 핵심이다")
+    ids_a, ids_b = {t.label: t.id for t in a}, {t.label: t.id for t in b}
+    shared = set(ids_a) & set(ids_b)
+    assert {"트랜스포머", "어텐션", "🗼"} <= shared
+    assert all(ids_a[k] == ids_b[k] for k in shared)
+    # a weight file's embedding table with HASHED_IDS.stop rows serves any sentence, row by id
+    d_model = 4
+    table = np.arange(HASHED_IDS.stop * d_model, dtype=np.float64).reshape(HASHED_IDS.stop, d_model)
+    w = dataclasses.replace(init_weights(np.random.default_rng(0), d_model, 2), embedding=table)
+    e_a = embed([t.piece for t in a], [t.id for t in a], w, 0)  # (T, d_model)
+    e_b = embed([t.piece for t in b], [t.id for t in b], w, 0)
+    np.testing.assert_array_equal(e_a[0], e_b[[t.label for t in b].index("트랜스포머")])
+    seeded = dataclasses.replace(w, embedding=None)  # seeded vectors go by the token's text
+    np.testing.assert_array_equal(embed([t.piece for t in a], [t.id for t in a], seeded, 3)[-1],
+                                  embed([t.piece for t in b], [t.id for t in b], seeded, 3)[0])
+
+
+def test_every_character_of_the_full_file_is_looked_up_there():
+    # the default tokenizer reads tokenizer.json (8 ms) only for characters that may be among its pieces
+    full = json.loads(SHIPPED.read_text(encoding="utf-8"))["model"]["vocab"]
+    singles = [p for p, _ in full if len(p) == 1]
+    assert len(singles) > len(HANGUL) and all(_may_be_filled(c) for c in singles)
+    assert not any(_may_be_filled(c) for c in "🗼😀❤東京Жπ")
+
+
+def test_hashed_ids_are_the_same_in_another_process():
+    text = "트랜스포머는 Eiffel 🗼"
+    code = f"from attnviz.tokens import tokenize; print([t.id for t in tokenize({text!r})])"
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert runs == {f"{[t.id for t in tokenize(text)]}\n"}
+
+
+# --- without the analyzer -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("error, says", [(ImportError("No module named 'mecab_ko'"), "is not installed"),
+                                         (RuntimeError("no dictionary"), "could not load its dictionary")])
+def test_without_the_analyzer_korean_falls_back_to_the_unigram_model(monkeypatch, caplog, error, says):
+    def fail():
+        raise error
+
+    monkeypatch.setattr(morphemes, "load_analyzer", fail)
+    shipped = _Shipped()
+    assert [t.label for t in shipped.encode("Eiffel Tower 🗼")] == ["Eiffel", "Tower", "🗼"]
+    assert not caplog.records  # no Korean: no analyzer needed, nothing said
+    tokens = shipped.encode("고양이는 침대에서 잔다 🗼")
+    assert [t.label for t in tokens] == ["고양이", "는", "침대", "에서", "잔다", "🗼"]
+    assert [t.label for t in shipped.encode("나는 학교에 간다")] == ["나는", "학교에", "간다"]  # the corpus' pieces
+    (record,) = caplog.records  # said once
+    assert says in record.getMessage() and "pip install" in record.getMessage()
+    assert "\n" not in record.getMessage()
+
+
+def test_without_the_analyzer_the_cli_says_one_line_and_works():
+    code = ("import sys; sys.modules['mecab_ko'] = None; sys.argv = ['attnviz', 'explain', '나는 학교에 간다']; "
+            "from attnviz.cli import main; main()")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "COLUMNS": "100"})
+    assert out.returncode == 0, out.stderr
+    (line,) = out.stderr.splitlines()
+    assert "mecab-ko" in line and "pip install" in line and "Traceback" not in out.stderr
+    assert "학교에" in out.stdout
 
 
 def test_shipped_file_is_small_and_has_byte_fallback():
