@@ -1,7 +1,20 @@
-"""Text → tokens: the shipped tokenizer, simple word/character splitters, or any tokenizer.json.
+"""Text → tokens: the default tokenizer, simple word/character splitters, or any tokenizer.json.
 
 Every token keeps its character offsets into the original text, and the label people see is
 cut from that text, so no `##`, `Ġ`, `▁` or byte garbage ever reaches a table or a figure.
+
+The default tokenizer (`_Shipped`) cuts Korean into morphemes with the mecab-ko analyzer, and keeps
+words, numbers and emoji whole (attnviz/morphemes.py). Its ids:
+
+* a token whose text is a piece of the shipped Unigram vocabulary (attnviz/data/tokenizer.json: 937
+  learned pieces such as 고양이, 에서, 잔다, creature, and every Hangul syllable, compatibility jamo,
+  ASCII character and common punctuation mark) has that piece's id, 0 … 12,052;
+* any other token, an out-of-vocabulary morpheme (트랜스포머), word (Eiffel) or emoji (🗼), has
+  `hashed_id`: 16,384 + CRC-32 of its UTF-8 text mod 16,384, in HASHED_IDS (16,384 … 32,767).
+
+So a token text has one id in every sentence, run and platform; two hashed texts may share an id
+(odds 1 in 16,384 for a pair), which only a weight file's `embedding` table would notice (seeded
+embeddings go by the text itself).
 """
 
 from __future__ import annotations

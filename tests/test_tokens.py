@@ -321,6 +321,7 @@ def test_any_text_tokenizes_or_is_rejected_as_empty(text):
     for t in tokens:
         assert t.label and "<0x" not in t.label
         assert 0 <= t.start < t.end <= len(cleaned)
+        assert 0 < t.id < 12053 or t.id in HASHED_IDS  # never <unk> (0)
 
 
 # --- the other built-in tokenizers --------------------------------------------------------------
