@@ -19,8 +19,9 @@ Each side is a fresh process asking for head 1 of the *last* layer for TEXT:
     transformers float32  AutoTokenizer + AutoModelForCausalLM(attn_implementation="eager", dtype=float32),
                           output_attentions=True, one forward, in the Python of --torch-python
     transformers bf16     the same, loaded in bfloat16 (a second line; attentions in bfloat16)
-Medians of --runs runs after one warm-up each (bench/models.py's run_once/measure: wall time of the child,
-its own ru_maxrss from os.wait4).
+Medians of --runs rounds after one warm-up round; each round runs the three commands one after the other, so a
+change in the machine's load (it is shared) hits all of them alike (bench/models.py's run_once: wall time of
+the child, its own ru_maxrss from os.wait4).
 
 Targets (issue #11): ≥ 8× faster than transformers float32 for SmolLM2-135M, ≥ 5× for Qwen2.5-0.5B; attnviz's
 peak RSS ≤ the size of model.safetensors.
@@ -30,10 +31,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 from pathlib import Path
 
-from models import has_torch, measure  # bench/models.py: whole-process time and peak RSS
+from models import has_torch, run_once  # bench/models.py: one whole process's wall time and its own peak RSS
 
 PY = sys.executable
 HERE = Path(__file__).resolve().parent
@@ -100,6 +102,15 @@ def make(root: Path) -> None:
         print(f"{folder}: model.safetensors {size / 2**20:.0f} MiB")
 
 
+def measure_rounds(commands: dict[str, list[str]], runs: int) -> dict[str, tuple[float, float]]:
+    """label → (median seconds, median peak MiB) over `runs` rounds of every command, after a warm-up round."""
+    for cmd in commands.values():
+        run_once(cmd)
+    rounds = [{label: run_once(cmd) for label, cmd in commands.items()} for _ in range(runs)]
+    return {label: (statistics.median(r[label][0] for r in rounds), statistics.median(r[label][1] for r in rounds))
+            for label in commands}
+
+
 def bench(folder: Path, runs: int, torch_python: str | None) -> None:
     config = json.loads((folder / "config.json").read_text())
     last = config["num_hidden_layers"] - 1
@@ -110,18 +121,18 @@ def bench(folder: Path, runs: int, torch_python: str | None) -> None:
     print(f"## {folder.name}: {config['model_type']}, model.safetensors {weights_mib:.0f} MiB (bfloat16); "
           f"{n_tokens} tokens, layer {last}, head {HEAD}; medians of {runs} runs")
     ours = [PY, "-m", "attnviz", "explain", TEXT, "--model", str(folder), "--layer", str(last), "--head", str(HEAD)]
-    t_ours, rss_ours = measure(ours, runs)
-    print(f"{'what':28} {'time':>8} {'peak RSS':>10} {'RSS/file':>9} {'ratio':>7}")
-    print(f"{'attnviz explain --model':28} {t_ours:7.2f}s {rss_ours:7.0f}MiB {rss_ours / weights_mib:8.2f}×")
-    speedup = None
+    commands = {"attnviz explain --model": ours}
     if torch_python:
         for dtype in ("float32", "bfloat16"):
-            cmd = [torch_python, "-c", TRANSFORMERS_CODE, str(folder), TEXT, str(last), str(HEAD), dtype]
-            t, rss = measure(cmd, runs)
-            print(f"{'transformers ' + dtype:28} {t:7.2f}s {rss:7.0f}MiB {rss / weights_mib:8.2f}× "
-                  f"{t / t_ours:6.1f}×")
-            if dtype == "float32":
-                speedup = t / t_ours
+            commands[f"transformers {dtype}"] = [torch_python, "-c", TRANSFORMERS_CODE, str(folder), TEXT, str(last),
+                                                 str(HEAD), dtype]
+    results = measure_rounds(commands, runs)
+    t_ours = results["attnviz explain --model"][0]
+    print(f"{'what':28} {'time':>8} {'peak RSS':>10} {'RSS/file':>9} {'÷ attnviz':>10}")
+    for label, (t, rss) in results.items():
+        print(f"{label:28} {t:7.2f}s {rss:7.0f}MiB {rss / weights_mib:8.2f}× {t / t_ours:9.1f}×")
+    rss_ours = results["attnviz explain --model"][1]
+    speedup = results["transformers float32"][0] / t_ours if torch_python else None
     target = 8 if config["model_type"] == "llama" else 5
 
     def verdict(ok: bool) -> str:
