@@ -665,3 +665,52 @@ WORDS.update({
     "mask_window_out": ("{keys}: out of the window (i − j ≥ {w})", "{keys}: 윈도 밖 (i − j ≥ {w})"),
     "mask_future": ("{keys}: the future (j > i)", "{keys}: 미래 (j > i)"),
 })
+
+# the blocks of today's decoders: RMSNorm, gated FFNs, Gemma's norms around each sublayer
+TITLES.update({
+    "blk_rmsnorm": ("{n} RMSNorm", "{n} RMS 정규화(RMSNorm)"),
+    "blk_pre_attn_rms": ("Pre-norm: Q, K and V are projected from RMS(x), the RMSNorm above; the residual below "
+                         "adds Attn to x itself, not to RMS(x).",
+                         "Pre-norm: Q, K, V는 바로 위 RMSNorm의 출력 RMS(x)에서 만듭니다. 아래 잔차 연결은 Attn을 "
+                         "RMS(x)가 아닌 x 자체에 더합니다."),
+    "blk_final_rmsnorm": ("{n} Final RMSNorm", "{n} 최종 RMS 정규화(RMSNorm)"),
+    "blk_post_norm": ("{n} RMSNorm of {f}'s output", "{n} {f} 출력의 RMS 정규화"),
+    "blk_residual_rms": ("{n} Residual: x + {f}(RMS(x))", "{n} 잔차 연결(Residual): x + {f}(RMS(x))"),
+    "blk_residual_post": ("{n} Residual: x + N′({f})", "{n} 잔차 연결(Residual): x + N′({f})"),
+    "blk_gated": ("{n} Gated feed-forward network ({kind})", "{n} 게이트 피드포워드 네트워크({kind})"),
+})
+CAPTIONS.update({
+    "blk_rmsnorm": ("Each token's vector (row) is divided by its root mean square: RMSNorm(x) = x / √(mean(x²) + ε) "
+                    "· w. Unlike LayerNorm, no mean is subtracted and no β is added: cheaper, and it works as well.",
+                    "토큰 벡터(행)마다 제곱평균제곱근(RMS)으로 나눕니다: RMSNorm(x) = x / √(mean(x²) + ε) · w. "
+                    "LayerNorm과 달리 평균을 빼지 않고 β도 더하지 않아 더 간단하면서도 잘 동작합니다."),
+    "blk_pre_attn_rms": ("Pre-norm: Q, K and V are projected from RMS(x), the RMSNorm above; the residual below "
+                         "adds Attn to x itself, not to RMS(x).",
+                         "Pre-norm: Q, K, V는 바로 위 RMSNorm의 출력 RMS(x)에서 만듭니다. 아래 잔차 연결은 Attn을 "
+                         "RMS(x)가 아닌 x 자체에 더합니다."),
+    "blk_final_rmsnorm": ("The model's own RMSNorm after its last block (model.norm): transformers reports the "
+                          "last hidden state after it.",
+                          "마지막 블록 뒤에 오는 모델 자체의 RMSNorm(model.norm): transformers의 마지막 은닉 상태는 "
+                          "이것을 거친 값입니다."),
+    "blk_post_norm": ("Gemma 2/3 norm the sublayer's output again before adding it to x (a 'sandwich' of norms).",
+                      "Gemma 2/3은 서브레이어의 출력을 x에 더하기 전에 한 번 더 정규화합니다 (정규화 '샌드위치')."),
+    "blk_gated": ("A gated FFN: one projection (the gate) goes through the activation and multiplies another (up) "
+                  "element by element, then W_down brings it back: (act(x·W_gate) ⊙ x·W_up)·W_down. No biases.",
+                  "게이트 FFN: 한 투영(gate)은 활성화 함수를 거쳐 다른 투영(up)과 원소별로 곱해지고, W_down이 "
+                  "d_model로 되돌립니다: (act(x·W_gate) ⊙ x·W_up)·W_down. 편향은 없습니다."),
+})
+WORDS.update({
+    "rms_cols": ("RMS\nbefore|RMS\nnormed|RMS\nafter", "RMS\n전|RMS\n정규화|RMS\n후"),
+    "rms_focus": ("{label}: mean(x²) = {ms}, ε = {eps} → RMS = √(mean(x²) + ε) = {rms}; x / RMS has RMS {r1}",
+                  "{label}: mean(x²) = {ms}, ε = {eps} → RMS = √(mean(x²) + ε) = {rms}; x / RMS의 RMS = {r1}"),
+    "rms_scale": ("Then each dimension is multiplied by the learned scale {scale} (no mean, no β):",
+                  "그다음 차원마다 학습된 스케일 {scale}를 곱합니다 (평균도 β도 없음):"),
+    "gated_shapes": ("{t} × {d} → gate, up: {t} × {f} → {act}(gate) ⊙ up → {t} × {d}",
+                     "{t} × {d} → gate, up: {t} × {f} → {act}(gate) ⊙ up → {t} × {d}"),
+    "gated_focus": ("{label}: {act}(gate) × up = product, the first hidden units:",
+                    "{label}: {act}(gate) × up = 곱, 앞쪽 은닉 유닛:"),
+    "block_dims_rms": ("d_model = {d}, d_ff = {f}, heads = {h} (K/V heads {g}), {act} {ffn}, {order}-norm {norm}, "
+                       "ε = {eps}",
+                       "d_model = {d}, d_ff = {f}, 헤드 {h}개 (K/V 헤드 {g}개), {act} {ffn}, {order}-norm {norm}, "
+                       "ε = {eps}"),
+})
