@@ -192,7 +192,9 @@ def _ffn_dict(ffn) -> dict:
 
 def _params_dict(p) -> dict:
     return {"w1": _matrix(p.w1), "b1": _matrix(p.b1), "w2": _matrix(p.w2), "b2": _matrix(p.b2),
-            "gammas": [_matrix(g) for g in p.gammas], "betas": [_matrix(b) for b in p.betas]}
+            "gammas": [_matrix(g) for g in p.gammas], "betas": [_matrix(b) for b in p.betas],
+            **({"w_up": _matrix(p.w_up)} if p.gated else {}),
+            **({"norm": p.norm, "norm_offset": p.norm_offset} if p.norm != "layer" else {})}
 
 
 def block_to_dict(block_trace, params: bool = True) -> dict:
@@ -214,6 +216,10 @@ def block_to_dict(block_trace, params: bool = True) -> dict:
                     "residual3": _matrix(bt.residual3), "norm3": _norm_dict(bt.norm3)})
     if getattr(bt, "norm_first", False):
         doc["norm_first"] = True  # pre-LN (GPT-2): LayerNorm before each sublayer, residual after
+    for name in ("post_attn", "post_ffn"):  # Gemma 2/3: the norms of each sublayer's output, only when present
+        post = getattr(bt, name, None)
+        if post is not None:
+            doc[name] = _norm_dict(post)
     final = getattr(bt, "final_norm", None)
     doc["final_norm"] = None if final is None else _norm_dict(final)
     doc["model"] = _model_dict((bt.attention if bt.kind == "encoder" else bt.self_attention).model)

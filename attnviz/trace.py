@@ -66,6 +66,8 @@ class RopeInfo:
     base: float  # rope_theta
     scaling: str  # default, linear, llama3, dynamic, yarn, longrope
     attention_factor: float = 1.0  # cos and sin are multiplied by this (yarn, longrope)
+    inv_freq: np.ndarray | None = None  # (rotary_dim / 2,) ω_i: pair i turns by m · ω_i at position m
+    positions: np.ndarray | None = None  # (T,) the query rows' positions m (angles[i] = positions[i] · ω)
 
 
 @dataclass(frozen=True)
@@ -262,11 +264,20 @@ def without_special(trace: Trace) -> Trace:
     def square(m: np.ndarray | None) -> np.ndarray | None:
         return None if m is None else m[np.ix_(rows, cols)]
 
+    def cut(m: np.ndarray | None, keep: np.ndarray) -> np.ndarray | None:
+        return None if m is None else m[keep]
+
     heads = tuple(HeadTrace(h.q[rows], h.k[cols], h.v[cols], square(h.scores), square(h.scaled), square(h.mask),
-                            square(h.masked), square(h.weights), h.output[rows]) for h in trace.heads)
+                            square(h.masked), square(h.weights), h.output[rows], h.kv_head, cut(h.q_unrotated, rows),
+                            cut(h.k_unrotated, cols), square(h.capped), square(h.bias)) for h in trace.heads)
+    info = trace.attention
+    if info is not None and info.rope is not None:
+        rope = info.rope
+        info = replace(info, rope=replace(rope, angles=rope.angles[rows], key_angles=rope.key_angles[cols],
+                                          positions=cut(rope.positions, rows)))
     return replace(
         trace, query_tokens=tuple(trace.query_tokens[i] for i in keep_q),
         key_tokens=tuple(trace.key_tokens[j] for j in keep_k), embeddings=trace.embeddings[rows],
         positions=trace.positions[rows], x=trace.x[rows],
         memory=None if trace.memory is None else trace.memory[cols], heads=heads, concat=trace.concat[rows],
-        output=None if trace.output is None else trace.output[rows])
+        output=None if trace.output is None else trace.output[rows], attention=info)

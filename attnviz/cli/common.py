@@ -25,6 +25,28 @@ def _head(head: int, trace) -> int:
     return head - 1
 
 
+#: stage → (what the trace must have, how to get a trace that has it)
+_STAGE_NEEDS = {
+    "rope": ("rotary positions (RoPE)", "use a Llama-family --model or --rope"),
+    "gqa": ("fewer K/V heads than query heads (GQA)", "use a Llama-family --model, or --heads with --kv-heads"),
+    "softcap": ("soft-capped scores", "use a Gemma 2 --model"),
+    "mask": ("a mask", "add --causal or --window, or use a decoder --model"),
+}
+
+
+def _check_stage(stage: str, trace, head: int) -> None:
+    """--stage rope/gqa/softcap/mask on a trace without that stage: an InputError saying how to get one."""
+    if stage not in _STAGE_NEEDS:
+        return
+    info, hd = trace.attention, trace.heads[head]
+    has = {"rope": info is not None and info.rope is not None,
+           "gqa": info is not None and info.n_kv_heads != trace.n_heads,
+           "softcap": hd.capped is not None, "mask": hd.mask is not None}[stage]
+    if not has:
+        what, fix = _STAGE_NEEDS[stage]
+        raise InputError(f"--stage {stage}: this trace has no {what}; {fix}")
+
+
 def _fetch(model: str | None, download: bool) -> None:
     """--download: put a Hugging Face repo named by --model into the local cache first (network)."""
     if download and model is not None:

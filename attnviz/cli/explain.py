@@ -6,7 +6,7 @@ import typer
 
 from ..output import Output, _finish, _json
 from . import app
-from .common import _fetch, _focus, _head, _self_trace
+from .common import _check_stage, _fetch, _focus, _head, _self_trace
 from .options import (
     DK,
     SEED_SENTENCE,
@@ -32,7 +32,9 @@ from .options import (
 def explain(
     text: Text = None,
     query: Query = None,
-    stage: Annotated[Stage, typer.Option(help="Show one stage, or all of them.")] = Stage.all,
+    stage: Annotated[Stage, typer.Option(help="Show one stage, or all of them. rope, gqa, softcap and mask are "
+                                              "stages of the traces that have them (a Llama-family --model, or "
+                                              "--rope, --kv-heads, --window, --causal).")] = Stage.all,
     causal: Causal = False,
     head: Head = 1,
     *,
@@ -60,6 +62,7 @@ def explain(
     trace = _self_trace(SEED_SENTENCE if text is None else text, model=model, layer=layer, no_special=no_special,
                         causal=causal, seed=seed, d_model=d_model, d_k=d_k, weights=weights, tokenizer=tokenizer)
     h, focus = _head(head, trace), _focus(query, [t.label for t in trace.query_tokens])
+    _check_stage(stage.value, trace, h)
 
     def terminal(view):
         from ..render.terminal import explain_view

@@ -55,6 +55,8 @@ def mask(
     compare_mode = not causal and pad_to is None
     trace = _self_trace(sentence, causal=causal or compare_mode, **common)
     plain = _self_trace(sentence, causal=False, **common) if compare_mode else None
+    if plain is not None and plain.heads[0].mask is not None:  # a decoder checkpoint masks on its own: no
+        plain = None  # unmasked trace to set beside it
     focus = _focus(query, [t.label for t in trace.query_tokens])
 
     def terminal(view):

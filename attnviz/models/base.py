@@ -323,7 +323,8 @@ def self_attention(arch: Architecture, w: AttentionWeights, i: int, x: np.ndarra
         angles = pos.rope_angles(positions, rope, seq_len=len(positions))  # (T, rotary_dim / 2)
         q = pos.apply_rope(q, angles, rope.attention_factor).astype(np.float32)  # (h, T, d_k)
         k = pos.apply_rope(k, angles, rope.attention_factor).astype(np.float32)  # (g, S, d_k)
-        rope_info = RopeInfo(angles, angles, rope.rotary_dim, rope.base, rope.scaling, rope.attention_factor)
+        rope_info = RopeInfo(angles, angles, rope.rotary_dim, rope.base, rope.scaling, rope.attention_factor,
+                             pos.rope_inv_freq(rope, len(positions)), np.asarray(positions))
     scale, cap, window = arch.attention_scale(i), arch.softcap(i), arch.window(i)
     plain = scale is None and cap is None
     group = h // g

@@ -25,7 +25,18 @@ def block_figure(block, *, theme: str = "light", lang: str = "en", precision: in
     decoder = hasattr(block, "self_attention")
     attn = block.self_attention if decoder else block.attention
     pre = not decoder and getattr(block, "norm_first", False)
-    if pre:
+    if pre and block.norm1.kind == "rms":  # Llama-style: RMSNorm, a gated FFN, Gemma's norms after each sublayer
+        post_attn, post_ffn = getattr(block, "post_attn", None), getattr(block, "post_ffn", None)
+        act = block.ffn.activation
+        ffn = (("SwiGLU" if act in ("silu", "swish") else "GeGLU" if "gelu" in act else "GLU") + " FFN"
+               if block.ffn.gated else f"FFN ({act})")
+        stages = [("x", block.x), ("RMSNorm", block.norm1.output), ("Attn(RMS(x))", attn.output),
+                  *([("N′(Attn)", post_attn.output)] if post_attn is not None else []),
+                  ("x + Attn", block.residual1), ("RMSNorm", block.norm2.output), (ffn, block.ffn.output),
+                  *([("N′(FFN)", post_ffn.output)] if post_ffn is not None else []), ("x + FFN", block.residual2)]
+        if block.final_norm is not None:
+            stages.append(("final RMSNorm", block.final_norm.output))
+    elif pre:
         stages = [("x", block.x), ("LayerNorm", block.norm1.output), ("Attn(LN(x))", attn.output),
                   ("x + Attn(LN(x))", block.residual1), ("LayerNorm", block.norm2.output),
                   (f"FFN ({block.ffn.activation})", block.ffn.output), ("x + FFN(LN(x))", block.residual2)]
@@ -77,7 +88,8 @@ def block_figure(block, *, theme: str = "light", lang: str = "en", precision: in
         heading = f"{heading} · {_cut(info.name, 40)} · {layer}"
     _text(fig, width / 2, height - 0.9, f"{heading}: “{_sentence(attn, 40 if info else 60)}”", th.fg, 15.0)
     _text(fig, width / 2, 0.6, f"{word('token_rows', lang)} × {word('dim_cols', lang)} · d_ff = "
-          f"{block.ffn.hidden.shape[1]}" + (" · pre-LN" if pre else "")
+          f"{block.ffn.hidden.shape[1]}" + ((" · pre-norm RMSNorm" if block.norm1.kind == "rms" else " · pre-LN")
+                                             if pre else "")
           + (f" · |values| > {limit:.{precision}f} {'색 범위 밖' if lang == 'ko' else 'off the colour scale'}"
              if clipped else ""), th.muted, 10.5)
     if image is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,7 +22,8 @@ if TYPE_CHECKING:  # annotations only
     from ...layers import NormTrace
 
 ACT_NAMES = {"gelu": "GELU", "relu": "ReLU", "gelu_new": "tanh-GELU", "gelu_pytorch_tanh": "tanh-GELU",
-             "gelu_fast": "tanh-GELU", "quick_gelu": "QuickGELU"}
+             "gelu_fast": "tanh-GELU", "quick_gelu": "QuickGELU", "silu": "SiLU", "swish": "SiLU"}
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
 
 PREVIEW_DIMS = 4  # numbers of a vector shown inline in the flow view
 
@@ -38,14 +40,15 @@ def _matrix(mat: np.ndarray, tokens, view: View, corner: str, focus: int | None,
     return [table, *([cut] if cut and note else [])]
 
 
-def _attention_panel(trace: Trace, key: str, n: str, focus: int, view: View, pre: bool = False) -> Panel:
+def _attention_panel(trace: Trace, key: str, n: str, focus: int, view: View, pre: bool | str = False) -> Panel:
     """① the attention weights of each head (compact grids), then Attn(x) = concat·W_O (T × d_model).
-    `pre`: a pre-LN block, whose attention reads LN(x)."""
+    `pre`: a pre-LN block, whose attention reads LN(x) ("rms": RMS(x))."""
     from rich.columns import Columns
 
     grids = [_compact_grid(trace, i, focus, view) for i in range(trace.n_heads)]
     cut = grids[0][1]
-    parts: list[RenderableType] = [_note(key, view), *([Text(caption("blk_pre_attn", view.lang), style="dim")]
+    pre_key = "blk_pre_attn_rms" if pre == "rms" else "blk_pre_attn"
+    parts: list[RenderableType] = [_note(key, view), *([Text(caption(pre_key, view.lang), style="dim")]
                                                         if pre else []),
                                    Columns([g for g, _ in grids], padding=(1, 3)), *([cut] if cut else [])]
     if trace.kind == "cross":
@@ -59,9 +62,11 @@ def _attention_panel(trace: Trace, key: str, n: str, focus: int, view: View, pre
 
 
 def _residual_panel(x: np.ndarray, sub: np.ndarray, total: np.ndarray, f: str, n: str, tokens, focus: int,
-                    view: View, pre: bool = False) -> Panel:
-    """x, f(x) and their sum x + f(x), one under the other (`pre`: x, f(LN(x)) and x + f(LN(x)))."""
-    arg = "LN(x)" if pre else "x"
+                    view: View, pre: bool = False, arg: str | None = None, key: str | None = None,
+                    f_title: str | None = None) -> Panel:
+    """x, f(x) and their sum x + f(x), one under the other (`pre`: x, f(LN(x)) and x + f(LN(x)); `arg` names
+    what f reads, `key` the panel's title)."""
+    arg = arg or ("LN(x)" if pre else "x")
     names = ["x", f"{f}({arg})", f"x+{f}({arg})"]
     wide = max(cell_len(n) for n in names)
     x_t, sub_t, total_t = (n + " " * (wide - cell_len(n)) for n in names)  # one label column width: aligned
@@ -69,13 +74,40 @@ def _residual_panel(x: np.ndarray, sub: np.ndarray, total: np.ndarray, f: str, n
     parts += _matrix(x, tokens, view, x_t, focus, note=False)
     parts += [Text("+", style="bold"), *_matrix(sub, tokens, view, sub_t, focus, note=False)]
     parts += [Text("=", style="bold"), *_matrix(total, tokens, view, total_t, focus)]
-    return _panel("blk_residual_pre" if pre else "blk_residual", Group(*parts), view,
-                  subtitle=f"T × d_model = {x.shape[0]} × {x.shape[1]}", n=n, f=f)
+    return _panel(key or ("blk_residual_pre" if pre else "blk_residual"), Group(*parts), view,
+                  subtitle=f"T × d_model = {x.shape[0]} × {x.shape[1]}", n=n, f=f_title or f)
 
 
-def _norm_panel(norm: NormTrace, n: str, tokens, focus: int, view: View, key: str = "blk_norm") -> Panel:
+def _rms_panel(norm: NormTrace, n: str, tokens, focus: int, view: View, key: str, **fmt) -> Panel:
+    """RMSNorm: each token's RMS before, the normalised row's RMS (≈ 1) and the output's, the learned scale
+    (offset + w) it is multiplied by, and the output matrix. No mean is subtracted and nothing is added."""
+    normed_rms = np.sqrt(np.mean(np.square(norm.normed, dtype=np.float64), axis=-1))  # (T,) ≈ 1
+    out_rms = np.sqrt(np.mean(np.square(norm.output, dtype=np.float64), axis=-1))  # (T,)
+    stats = np.stack([norm.rms, normed_rms, out_rms], axis=1)  # (T, 3)
+    cols = word("rms_cols", view.lang).split("|")
+    table, cut = matrix_table(stats, _indexed("", tokens), cols, view, corner="RMSNorm", focus=focus)
+    f = focus
+    line = word("rms_focus", view.lang).format(label=tokens[f].label, ms=view.num(norm.var[f]), eps=f"{norm.eps:g}",
+                                               rms=view.num(float(np.sqrt(norm.var[f] + norm.eps))),
+                                               r1=view.num(normed_rms[f]))
+    scale_name = "1 + w" if norm.offset == 1.0 else "w" if norm.offset == 0.0 else f"{norm.offset:g} + w"
+    scale_table, scale_cut = matrix_table(norm.scale[None, :].astype(np.float64), [scale_name],
+                                          _dims("d", norm.scale.shape[0]), view)
+    parts: list[RenderableType] = [_note("blk_rmsnorm", view),
+                                   *([Text(caption(key, view.lang), style="dim")] if key != "blk_rmsnorm" else []),
+                                   table, *([cut] if cut else []), Text(line, style="bold"),
+                                   Text(word("rms_scale", view.lang).format(scale=scale_name), style="dim"),
+                                   scale_table, *([scale_cut] if scale_cut else [])]
+    parts += _matrix(norm.output, tokens, view, "RMSNorm(x)", focus)
+    return _panel(key, Group(*parts), view, n=n, **fmt)
+
+
+def _norm_panel(norm: NormTrace, n: str, tokens, focus: int, view: View, key: str = "blk_norm", **fmt) -> Panel:
     """Per-token mean and variance before (and ~0, ~1 after), γ and β, and the normalised matrix.
-    `key` titles the panel (blk_final_norm: a model's final LayerNorm)."""
+    `key` titles the panel (blk_final_norm: a model's final LayerNorm). An RMSNorm has its own panel."""
+    if norm.kind == "rms":
+        rms_key = {"blk_norm": "blk_rmsnorm", "blk_final_norm": "blk_final_rmsnorm"}.get(key, key)
+        return _rms_panel(norm, n, tokens, focus, view, rms_key, **fmt)
     stats = np.stack([norm.mean, norm.var, norm.mean_after, norm.var_after], axis=1)  # (T, 4)
     cols = word("ln_cols", view.lang).split("|")
     table, cut = matrix_table(stats, _indexed("", tokens), cols, view, corner="LayerNorm", focus=focus)
@@ -114,8 +146,37 @@ def _activation_line(ffn, tokens, focus: int, view: View) -> list[Text]:
     return [Text(head, style="bold"), Text(f"  {pairs}{more}")]
 
 
+def _gated_panel(ffn, n: str, tokens, focus: int, view: View) -> Panel:
+    """A gated FFN (SwiGLU, GeGLU): gate = x·W_gate, act(gate), up = x·W_up, act(gate) ⊙ up, then ·W_down."""
+    t, d = ffn.input.shape
+    f = ffn.hidden.shape[1]
+    act = ACT_NAMES.get(ffn.activation, ffn.activation)
+    shapes = word("gated_shapes", view.lang).format(t=t, d=d, f=f, act=act)
+    parts: list[RenderableType] = [_note("blk_gated", view), Text(shapes, style="dim")]
+    parts += _matrix(ffn.hidden, tokens, view, "gate = x·W_g", focus, prefix="h", note=False)
+    parts += [ARROW, *_matrix(ffn.activated, tokens, view, f"{act}(gate)", focus, prefix="h", note=False)]
+    parts += [Text("⊙", style="bold"), *_matrix(ffn.up, tokens, view, "up = x·W_up", focus, prefix="h", note=False)]
+    parts += [Text("=", style="bold"), *_matrix(ffn.product, tokens, view, "act ⊙ up", focus, prefix="h")]
+    g, a, u, p = (m[focus] for m in (ffn.hidden, ffn.activated, ffn.up, ffn.product))
+    terms = ", ".join(f"{view.num(a[j])} × {view.num(u[j])} = {view.num(p[j])}" for j in range(min(PREVIEW_DIMS - 1,
+                                                                                                      len(g))))
+    more = ", …" if len(g) > PREVIEW_DIMS - 1 else ""
+    parts += [Text(word("gated_focus", view.lang).format(label=tokens[focus].label, act=act), style="bold"),
+              Text(f"  {terms}{more}")]
+    parts += [ARROW, *_matrix(ffn.output, tokens, view, "·W_down", focus)]
+    return _panel("blk_gated", Group(*parts), view, subtitle=f"d_model → d_ff → d_model = {d} → {f} → {d}", n=n,
+                  kind=_gated_name(ffn.activation))
+
+
+def _gated_name(activation: str) -> str:
+    """SwiGLU (SiLU gate) or GeGLU (a GELU gate)."""
+    return "SwiGLU" if activation in ("silu", "swish") else "GeGLU" if "gelu" in activation else "GLU"
+
+
 def _ffn_panel(ffn, n: str, tokens, focus: int, view: View) -> Panel:
-    """x·W₁ + b₁ (T × d_ff), act(…) (T × d_ff), ·W₂ + b₂ (T × d_model)."""
+    """x·W₁ + b₁ (T × d_ff), act(…) (T × d_ff), ·W₂ + b₂ (T × d_model); a gated FFN has its own panel."""
+    if ffn.gated:
+        return _gated_panel(ffn, n, tokens, focus, view)
     t, d = ffn.input.shape
     f = ffn.hidden.shape[1]
     act = ACT_NAMES.get(ffn.activation, ffn.activation)
@@ -143,34 +204,57 @@ def _model_head(bt: EncoderBlockTrace, view: View) -> tuple[str, dict, list[Rend
     return "block_model", fmt, [Text(line, style="dim")]
 
 
-def _pre_ln_parts(bt: EncoderBlockTrace, tokens, focus: int, view: View) -> list[RenderableType]:
-    """A pre-LN block (GPT-2): ① LayerNorm → ② attention on LN(x) → ③ x + Attn(LN(x)) → ④ LayerNorm →
-    ⑤ FFN → ⑥ h + FFN(LN(h)) [→ ⑦ the model's final LayerNorm, after its last block]."""
+def _pre_steps(bt: EncoderBlockTrace, tokens, focus: int, view: View) -> list[tuple[str, dict, Callable]]:
+    """A pre-norm block's steps in order, each (title key, its placeholders, panel(n)): GPT-2's ① LayerNorm →
+    ② attention on LN(x) → ③ x + Attn(LN(x)) → ④ LayerNorm → ⑤ FFN → ⑥ h + FFN(LN(h)) [→ ⑦ the final
+    LayerNorm]; Llama's the same with RMSNorm and a gated FFN; Gemma 2/3 add a norm on the attention's and the
+    FFN's outputs before each residual (post_attn, post_ffn)."""
     first = bt.attention
-    parts: list[RenderableType] = [
-        _norm_panel(bt.norm1, "①", tokens, focus, view), ARROW,
-        _attention_panel(first, "blk_masked" if first.causal else "blk_attn", "②", focus, view, pre=True), ARROW,
-        _residual_panel(bt.x, first.output, bt.residual1, "Attn", "③", tokens, focus, view, pre=True), ARROW,
-        _norm_panel(bt.norm2, "④", tokens, focus, view), ARROW,
-        _ffn_panel(bt.ffn, "⑤", tokens, focus, view), ARROW,
-        _residual_panel(bt.residual1, bt.ffn.output, bt.residual2, "FFN", "⑥", tokens, focus, view, pre=True)]
+    rms = bt.norm1.kind == "rms"
+    norm_key, arg = ("blk_rmsnorm", "RMS(x)") if rms else ("blk_norm", "LN(x)")
+    attn = "blk_masked" if first.causal else "blk_attn"
+    ffn_key, ffn_fmt = ("blk_gated", {"kind": _gated_name(bt.ffn.activation)}) if bt.ffn.gated else ("blk_ffn", {})
+
+    def residual(x, out, total, f: str, post) -> tuple[str, dict, Callable]:
+        if post is None:
+            key = "blk_residual_rms" if rms else "blk_residual_pre"
+            return key, {"f": f}, lambda n: _residual_panel(x, out, total, f, n, tokens, focus, view, pre=True,
+                                                            arg=arg, key=key)
+        return "blk_residual_post", {"f": f}, lambda n: _residual_panel(
+            x, post.output, total, "N′", n, tokens, focus, view, arg=f, key="blk_residual_post", f_title=f)
+
+    steps = [(norm_key, {}, lambda n: _norm_panel(bt.norm1, n, tokens, focus, view)),
+             (attn, {}, lambda n: _attention_panel(first, attn, n, focus, view, pre="rms" if rms else True))]
+    if bt.post_attn is not None:
+        steps.append(("blk_post_norm", {"f": "Attn"}, lambda n: _norm_panel(bt.post_attn, n, tokens, focus, view,
+                                                                             key="blk_post_norm", f="Attn")))
+    steps += [residual(bt.x, first.output, bt.residual1, "Attn", bt.post_attn),
+              (norm_key, {}, lambda n: _norm_panel(bt.norm2, n, tokens, focus, view)),
+              (ffn_key, ffn_fmt, lambda n: _ffn_panel(bt.ffn, n, tokens, focus, view))]
+    if bt.post_ffn is not None:
+        steps.append(("blk_post_norm", {"f": "FFN"}, lambda n: _norm_panel(bt.post_ffn, n, tokens, focus, view,
+                                                                            key="blk_post_norm", f="FFN")))
+    steps.append(residual(bt.residual1, bt.ffn.output, bt.residual2, "FFN", bt.post_ffn))
     if bt.final_norm is not None:
-        parts += [ARROW, _norm_panel(bt.final_norm, "⑦", tokens, focus, view, key="blk_final_norm")]
+        final = "blk_final_rmsnorm" if rms else "blk_final_norm"
+        steps.append((final, {}, lambda n: _norm_panel(bt.final_norm, n, tokens, focus, view, key="blk_final_norm")))
+    return steps
+
+
+def _pre_ln_parts(bt: EncoderBlockTrace, tokens, focus: int, view: View) -> list[RenderableType]:
+    """A pre-norm block's panels, numbered ①, ②, … in order and joined by ↓ (see _pre_steps)."""
+    parts: list[RenderableType] = []
+    for i, (_, _, make) in enumerate(_pre_steps(bt, tokens, focus, view)):
+        parts += [*([ARROW] if i else []), make(CIRCLED[i])]
     return parts
 
 
 def _steps_text(bt: EncoderBlockTrace, view: View) -> str:
-    """The header's list of steps: the seeded post-LN wording, or a pre-LN block's own order."""
+    """The header's list of steps: the seeded post-LN wording, or a pre-norm block's own order."""
     if not (bt.kind == "encoder" and bt.norm_first):
         return word(f"block_steps_{bt.kind}", view.lang)
-    lang = view.lang
-    attn = "blk_masked" if bt.attention.causal else "blk_attn"
-    lines = [title("blk_norm", lang).format(n="①"), title(attn, lang).format(n="②"),
-             title("blk_residual_pre", lang).format(n="③", f="Attn"), title("blk_norm", lang).format(n="④"),
-             title("blk_ffn", lang).format(n="⑤"), title("blk_residual_pre", lang).format(n="⑥", f="FFN")]
-    if bt.final_norm is not None:
-        lines.append(title("blk_final_norm", lang).format(n="⑦"))
-    return "\n".join(lines)
+    steps = _pre_steps(bt, bt.attention.query_tokens, 0, view)
+    return "\n".join(title(key, view.lang).format(n=CIRCLED[i], **fmt) for i, (key, fmt, _) in enumerate(steps))
 
 
 def block_view(block_trace: EncoderBlockTrace | DecoderBlockTrace, *, focus: int = 0, view: View) -> Group:
@@ -188,8 +272,12 @@ def block_view(block_trace: EncoderBlockTrace | DecoderBlockTrace, *, focus: int
     tokens = first.query_tokens
     p = bt.params
     pre = not decoder and bt.norm_first
-    dims = word("block_dims_pre" if pre else "block_dims", view.lang).format(
-        d=p.d_model, f=p.d_ff, h=first.n_heads, act=ACT_NAMES.get(p.activation, p.activation), eps=f"{p.eps:g}")
+    dims_key = "block_dims_rms" if p.norm == "rms" or p.gated else "block_dims_pre" if pre else "block_dims"
+    info = first.attention
+    dims = word(dims_key, view.lang).format(
+        d=p.d_model, f=p.d_ff, h=first.n_heads, act=ACT_NAMES.get(p.activation, p.activation), eps=f"{p.eps:g}",
+        g=first.n_heads if info is None else info.n_kv_heads, ffn=_gated_name(p.activation) if p.gated else "FFN",
+        norm="RMSNorm" if p.norm == "rms" else "LayerNorm", order=("pre" if pre else "post"))
     key, fmt, model_lines = ((f"block_{bt.kind}", {}, []) if decoder else _model_head(bt, view))
     head: list[RenderableType] = [Text(_steps_text(bt, view)), Text(dims, style="dim"), *model_lines]
     if decoder:

@@ -56,31 +56,47 @@ def input_panels(trace: Trace, view: View) -> list[RenderableType]:
         body.append(Text("ids: " + _joined([str(i) for i in ids], view, sep=" ", lines=1), style="dim"))
     labels = _indexed("", toks)
     dims = [f"d{j + 1}" for j in range(trace.d_model)]
+    rotary = trace.attention is not None and trace.attention.rope is not None  # positions enter through RoPE
+    stages = (("E", trace.embeddings), ("X", trace.x)) if rotary else (
+        ("E", trace.embeddings), ("P", trace.positions), ("X = E + P", trace.x))
     tables = []
-    for name, mat in (("E", trace.embeddings), ("P", trace.positions), ("X = E + P", trace.x)):
+    for name, mat in stages:
         table, cut = matrix_table(mat, labels, dims, view, corner=name)
         tables.append(table)
-    x_body = Group(Text(caption("x", view.lang), style="italic"), *tables)
+    key = "x_rope" if rotary else "x"
+    x_body = Group(Text(caption(key, view.lang), style="italic"), *tables)
     return [
         _panel("input", text, view), ARROW,
         _panel("tokens", Group(*body), view), ARROW,
-        _panel("x", x_body, view, subtitle=f"T × d_model = {len(toks)} × {trace.d_model}"),
+        _panel(key, x_body, view, subtitle=f"T × d_model = {len(toks)} × {trace.d_model}"),
     ]
 
 
-def qkv_panel(trace: Trace, head: HeadTrace, view: View) -> Panel:
-    """[Query/Key/Value] token → Qi, Ki, Vi, then the Q, K, V matrices."""
+def qkv_panel(trace: Trace, head: HeadTrace, view: View, focus: int = 0) -> Panel:
+    """[Query/Key/Value] token → Qi, Ki, Vi, then the Q, K, V matrices (before RoPE, which has its own panel;
+    after a q/k-norm, with a line saying so)."""
     toks = trace.query_tokens
     width = max(cell_len(f'"{t.label}"') for t in toks)
     mapping = [Text(f'"{t.label}"' + " " * (width - cell_len(f'"{t.label}"')) + f" → Q{i + 1}, K{i + 1}, V{i + 1}")
                for i, t in enumerate(toks)]
     parts: list[RenderableType] = [Text(caption("qkv", view.lang), style="italic"), *_lines(mapping, view)]
-    for name, mat, prefix in (("Q = X·W_Q", head.q, "Q"), ("K = X·W_K", head.k, "K"), ("V = X·W_V", head.v, "V")):
+    info = trace.attention
+    if info is not None and info.qk_norm:
+        from .decoder import qk_norm_line
+
+        parts.append(qk_norm_line(trace, next(i for i, h in enumerate(trace.heads) if h is head), focus, view))
+    if head.kv_head is not None:
+        parts.append(Text(word("kv_of", view.lang).format(kv=head.kv_head + 1, g=info.n_kv_heads), style="dim"))
+    q = head.q if head.q_unrotated is None else head.q_unrotated
+    k = head.k if head.k_unrotated is None else head.k_unrotated
+    for name, mat, prefix in (("Q = X·W_Q", q, "Q"), ("K = X·W_K", k, "K"), ("V = X·W_V", head.v, "V")):
         dims = [f"d{j + 1}" for j in range(mat.shape[1])]
         table, _ = matrix_table(mat, _indexed(prefix, trace.key_tokens if prefix != "Q" else toks), dims, view,
                                 corner=name)
         parts.append(table)
     sub = f"d_model = {trace.d_model} → d_k = {trace.d_k}, d_v = {trace.d_v}"
+    if head.q_unrotated is not None:
+        sub += f" · {word('before_rope', view.lang)}"
     return _panel("qkv", Group(*parts), view, subtitle=sub)
 
 
@@ -103,7 +119,8 @@ def scores_panel(trace: Trace, head: HeadTrace, focus: int, view: View) -> Panel
 def scaled_panel(trace: Trace, head: HeadTrace, focus: int, view: View) -> Panel:
     """[Scaled] scores ÷ √d_k, with √d_k's value, and the focus row worked out."""
     root = float(np.sqrt(trace.d_k))
-    table, cut = matrix_table(head.scaled if head.masked is None else head.masked,
+    masked = head.masked is not None and trace.attention is None  # a decoder's mask has a panel of its own
+    table, cut = matrix_table(head.masked if masked else head.scaled,
                               _indexed("Q", trace.query_tokens), _indexed("K", trace.key_tokens), view,
                               corner="÷ √d_k", focus=focus)
     row_s, row_c = head.scores[focus], head.scaled[focus]
@@ -221,17 +238,45 @@ def explain_view(trace: Trace, *, stage: str = "all", focus: int = 0, head: int 
         parts.append(Text(word("head_of", view.lang).format(head=head + 1, heads=trace.n_heads), style="bold"))
     builders = {
         "input": lambda: input_panels(trace, view),
-        "qkv": lambda: [qkv_panel(trace, hd, view)],
+        "qkv": lambda: [qkv_panel(trace, hd, view, focus)],
         "scores": lambda: [scores_panel(trace, hd, focus, view)],
         "scaled": lambda: [scaled_panel(trace, hd, focus, view)],
         "softmax": lambda: [softmax_panel(trace, hd, focus, view)],
         "output": lambda: [output_panel(trace, hd, focus, view), *next_panels(trace, focus, view)],
     }
+    if trace.attention is not None or stage in DECODER_STAGES or (stage == "mask" and hd.mask is not None):
+        from . import decoder
+
+        builders.update({
+            "rope": lambda: [decoder.rope_panel(trace, head, focus, view)],
+            "gqa": lambda: [decoder.gqa_panel(trace, head, view)],
+            "softcap": lambda: [decoder.softcap_panel(trace, head, focus, view)],
+            "mask": lambda: [decoder.mask_panel(trace, head, focus, view)],
+        })
+        if not decoder.scale_is_root(trace):
+            builders["scaled"] = lambda: [decoder.scaled_by_panel(trace, head, focus, view)]
     if stage == "all":
-        for i, key in enumerate(("input", "qkv", "scores", "scaled", "softmax", "output")):
+        for i, key in enumerate(pipeline_stages(trace, head)):
             if i:
                 parts.append(ARROW)
             parts.extend(builders[key]())
     else:
         parts.extend(builders[stage]())
     return Group(*parts)
+
+
+DECODER_STAGES = ("rope", "gqa", "softcap", "mask")  # stages only some traces have (see pipeline_stages)
+
+
+def pipeline_stages(trace: Trace, head: int = 0) -> tuple[str, ...]:
+    """The explain view's stages for this trace, in order. A plain multi-head trace: input, qkv, scores, scaled,
+    softmax, output. Today's decoders add rope (RoPE), gqa (fewer K/V heads), softcap (Gemma 2) and mask (its own
+    panel, with the sliding window) where they have them."""
+    info = trace.attention
+    if info is None:
+        return ("input", "qkv", "scores", "scaled", "softmax", "output")
+    hd = trace.heads[head]
+    return ("input", "qkv", *(("rope",) if info.rope is not None else ()),
+            *(("gqa",) if info.n_kv_heads != trace.n_heads else ()), "scores", "scaled",
+            *(("softcap",) if hd.capped is not None else ()), *(("mask",) if hd.mask is not None else ()),
+            "softmax", "output")

@@ -51,8 +51,19 @@ def _mask_softmax_table(trace: Trace, head: int, focus: int | None, view: View) 
 def _mask_kind(trace: Trace, head: int) -> str:
     if trace.heads[head].mask is None:
         return "mask_none"
+    if trace.attention is not None and trace.attention.window is not None:
+        return "mask_window"
     padded = any(_is_pad(t) for t in trace.key_tokens)
     return "mask_both" if padded and trace.causal else "mask_padding" if padded else "mask_causal"
+
+
+def _scale_corner(trace: Trace) -> str:
+    """÷ √d_k, or the model's own × scale, or cap·tanh when the masked scores are Gemma 2's capped ones."""
+    if trace.attention is None:
+        return "÷ √d_k"
+    from .decoder import scale_corner
+
+    return "cap·tanh" if trace.heads[0].capped is not None else scale_corner(trace)
 
 
 def _mask_focus_lines(trace: Trace, head: int, focus: int, view: View) -> list[Text]:
@@ -61,13 +72,17 @@ def _mask_focus_lines(trace: Trace, head: int, focus: int, view: View) -> list[T
     mask = _visible(trace, head)[focus]
     q_toks, k_toks = trace.query_tokens, trace.key_tokens
     label = q_toks[focus].label
-    out = [Text(word("focus_scaled", view.lang).format(q=focus + 1, label=label), style="bold")]
+    head_line = word("focus_scaled", view.lang).format(q=focus + 1, label=label)
+    if trace.attention is not None:  # the model's own scale (and Gemma 2's cap): what the mask is applied to
+        head_line = head_line.replace("÷ √d_k", _scale_corner(trace))
+    out = [Text(head_line, style="bold")]
     if not mask.any():
         return [*out, Text(f"Q{focus + 1} {label} {word('all_hidden', view.lang)}", style="yellow")]
     seen = [j for j in range(len(mask)) if mask[j]]
-    width = max(len(view.num(hd.scaled[focus, j])) for j in seen)
+    scaled = hd.scaled if hd.capped is None else hd.capped
+    width = max(len(view.num(scaled[focus, j])) for j in seen)
     k_w = len(str(len(k_toks)))
-    lines = [Text(f"Q{focus + 1} · K{j + 1:<{k_w}} → {view.num(hd.scaled[focus, j]):>{width}} ← "
+    lines = [Text(f"Q{focus + 1} · K{j + 1:<{k_w}} → {view.num(scaled[focus, j]):>{width}} ← "
                   f"{label} · {k_toks[j].label}") for j in seen]
     out += _lines(lines, view)
     hidden = [j for j in range(len(mask)) if not mask[j]]
@@ -101,17 +116,19 @@ def mask_view(trace: Trace, *, focus: int = 0, head: int = 0, view: View, compar
         c_focus = min(focus, len(compare.query_tokens) - 1)
         parts += [_no_mask_panel(compare, head, c_focus, view), Text("")]
     grid, cut = mask_grid(trace, head=head, view=view, focus=focus)
-    parts.append(_panel(kind, Group(_note("mask_grid", view), grid, *([cut] if cut else [])), view,
-                        subtitle=word("may_attend", view.lang)))
+    notes = [_note("mask_grid", view), *([_note("mask_window", view)] if kind == "mask_window" else [])]
+    window = {"w": trace.attention.window} if kind == "mask_window" else {}
+    parts.append(_panel(kind, Group(*notes, grid, *([cut] if cut else [])), view,
+                        subtitle=word("may_attend", view.lang), **window))
     table, cut = matrix_table(hd.scaled if hd.masked is None else hd.masked, _indexed("Q", trace.query_tokens),
-                              _indexed("K", trace.key_tokens), view, corner="÷ √d_k", focus=focus)
+                              _indexed("K", trace.key_tokens), view, corner=_scale_corner(trace), focus=focus)
     scores = [_note("masked", view), table, *([cut] if cut else []), *_mask_focus_lines(trace, head, focus, view)]
     parts += [ARROW, _panel("masked", Group(*scores), view), ARROW]
     weights = _mask_softmax_table(trace, head, focus, view)
     parts.append(_panel("mask_softmax", Group(_note("mask_softmax", view), *weights,
                                               *_softmax_focus_lines(trace, head, focus, view)), view))
     why: list[RenderableType] = []
-    if kind in ("mask_causal", "mask_both", "mask_none"):
+    if kind in ("mask_causal", "mask_both", "mask_none", "mask_window"):
         why += [_note("mask_causal", view), _small_table(table_rows("mask_models", view.lang), view)]
     if compare is not None:
         why += [Text(""), _small_table(table_rows("encoder_decoder", view.lang), view)]
