@@ -69,7 +69,8 @@ class Tokenizer:
 
     @property
     def vocab_size(self) -> int | None:
-        """Number of ids (None for `words`/`chars`, which have no vocabulary)."""
+        """Number of pieces in the vocabulary (None for `words`/`chars`, which have none). The default
+        tokenizer's 12,053; its tokens outside the vocabulary have ids in HASHED_IDS, beyond them."""
         return None if self._hf is None else self._hf.get_vocab_size(with_added_tokens=True)
 
     def encode(self, text: str) -> tuple[Token, ...]:
