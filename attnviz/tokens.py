@@ -69,7 +69,8 @@ class Tokenizer:
 
     @property
     def vocab_size(self) -> int | None:
-        """Number of ids (None for `words`/`chars`, which have no vocabulary)."""
+        """Number of pieces in the vocabulary (None for `words`/`chars`, which have none). The default
+        tokenizer's 12,053; its tokens outside the vocabulary have ids in HASHED_IDS, beyond them."""
         return None if self._hf is None else self._hf.get_vocab_size(with_added_tokens=True)
 
     def encode(self, text: str) -> tuple[Token, ...]:
@@ -180,6 +181,7 @@ def _notice(message: str) -> None:
 #: A byte-fallback piece: one byte of a character the vocabulary lacks.
 _BYTE_PIECE = re.compile(r"<0x([0-9A-Fa-f]{2})>")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_SPACE_PIECE = re.compile("[▁Ġ\\s]+")  # a piece that is only SentencePiece's or GPT-2's space, or spaces
 #: Where a piece shares a character with its neighbour (part of a syllable's bytes): 침… | …
 CONTINUATION = "…"
 
@@ -252,7 +254,10 @@ def _labelled(pieces, text: str) -> tuple[Token, ...]:
     and a … where it shares a character with its neighbour: 침… | … here, 니… | …다 where the second
     piece also holds the whole of 다. A piece that holds only bytes of a character shown before is a
     lone …. Byte-fallback pieces (<0xF0> …) are labelled the same way."""
-    spans = [(s, e) if e > s and not special else None for _, _, (s, e), special in pieces]
+    # a lone space marker holds a space: the one Llama 2's normaliser puts before the text has the
+    # span of the first character, which it does not hold
+    spans = [(s, e) if e > s and not special and not _SPACE_PIECE.fullmatch(piece) else None
+             for piece, _, (s, e), special in pieces]
     shown: set[int] = set()
     out: list[Token] = []
     for k, (piece, tid, (start, end), special) in enumerate(pieces):
@@ -260,7 +265,8 @@ def _labelled(pieces, text: str) -> tuple[Token, ...]:
             out.append(Token(piece, piece, tid, start, end, special=True))
             continue
         if spans[k] is None:
-            out.append(Token(_label(text, start, end), piece, tid, start, end))
+            label = "␣" if _SPACE_PIECE.fullmatch(piece) else _label(text, start, end)
+            out.append(Token(label, piece, tid, start, end))
             continue
         new = [c for c in range(start, end) if c not in shown]
         before = any(c in shown and not text[c].isspace() for c in range(start, end))

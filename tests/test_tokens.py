@@ -245,6 +245,19 @@ def test_llama3_and_qwen_style_pieces_show_each_syllable_once(kind):
     assert [t.piece for t in tokens[-2:]] == ["Ġìŀ", "Ķëĭ¤"]  # " 잔" less a byte, then that byte and 다
 
 
+def test_a_llama2_style_space_marker_is_a_space_and_byte_fallback_shows_the_character():
+    # Llama 2's normaliser prepends ▁, whose piece then has the span of the first character (0, 1)
+    vocab = {"<unk>": 0, **{f"<0x{b:02X}>": b + 1 for b in range(256)}}
+    for piece in ["▁", "고", "양", "이", "▁고", "▁고양"]:
+        vocab[piece] = len(vocab)
+    bpe = models.BPE(vocab=vocab, merges=[("▁", "고"), ("▁고", "양")], byte_fallback=True, unk_token="<unk>")
+    hf = HFTokenizer(bpe)
+    hf.normalizer = normalizers.Sequence([normalizers.Prepend("▁"), normalizers.Replace(" ", "▁")])
+    tokens = Tokenizer("llama2", hf).encode("😀 고양이")
+    assert [t.piece for t in tokens[:2]] == ["▁", "<0xF0>"] and (tokens[0].start, tokens[0].end) == (0, 1)
+    assert [t.label for t in tokens] == ["␣", "😀…", "…", "…", "…", "고양", "이"]
+
+
 def _core(label: str) -> str:
     """A label without its part marks: the characters it shows."""
     return label.removeprefix(CONTINUATION).removesuffix(CONTINUATION)
