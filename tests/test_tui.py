@@ -114,10 +114,11 @@ def test_m_toggles_the_causal_mask_and_t_the_language():
         assert "Press m" in panel_text(app)
         await pilot.press("m")
         assert app.explorer.causal and "causal mask" in _row(app, 0)
-        assert "[Decoder · look-ahead mask]" in panel_text(app) and "−∞" in panel_text(app)
+        assert "[Mask · causal]" in panel_text(app) and "−∞" in panel_text(app)
+        assert "Q1 고양이 sees 1 of 5 keys: K1" in panel_text(app)
         await pilot.press("t")
         assert app.explorer.lang == "ko"
-        assert "인과 마스크" in _row(app, 0) and "[디코더 · Look-Ahead 마스크]" in panel_text(app)
+        assert "인과 마스크" in _row(app, 0) and "[마스크 · " in panel_text(app)
         assert "마스크" in _row(app, 2)  # the stage bar in Korean
 
     drive(start(SEED), steps)
@@ -222,3 +223,19 @@ def test_page_keys_scroll_the_panel_and_a_new_stage_shows_the_focus_detail():
         assert "Q2 · K1 →" in shown and "Q2 · K5 →" in shown
 
     drive(start(SEED), steps)
+
+
+def test_every_stage_of_a_decoder_headless():
+    async def steps(app, pilot):
+        seen = [app.explorer.stage_name]
+        for _ in range(len(app.explorer.stages)):
+            await pilot.press("down")
+            seen.append(app.explorer.stage_name)
+            if seen[-1] == "softcap":  # the stage bar (11 stages: windowed at 80 columns) shows the current one
+                assert "soft-cap" in _row(app, 2) and "· Soft-capping]" in panel_text(app)
+        assert seen[:-1] == list(app.explorer.stages) and seen[-1] == "output"
+        await pilot.press("l", "h", "up", "up", "up")  # the mask stage of layer 1, head 2
+        assert app.explorer.stage_name == "mask" and app.explorer.layer == 1 and app.explorer.head == 1
+        assert "[Mask · causal" in panel_text(app)
+
+    drive(start("the cat sat on the mat", model=str(FIXTURES / "tiny-gemma2")), steps)

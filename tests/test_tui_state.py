@@ -3,6 +3,7 @@ errors, and that no other command imports Textual."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +20,7 @@ from attnviz.render.terminal import View
 from attnviz.tui.export import FIGURES, export_stage, file_names
 from attnviz.tui.heatmap import Block, Heatmap, color
 from attnviz.tui.launch import explorer as start
-from attnviz.tui.stages import detail_line, detail_marker, stage_blocks, stage_panel
+from attnviz.tui.stages import ALL_STAGES, detail_line, detail_marker, stage_blocks, stage_panel
 from attnviz.tui.state import STAGES, Explorer, seeded_source
 
 SEED = "고양이는 침대에서 잔다"
@@ -102,7 +103,7 @@ def test_focus_detail_lines_follow_the_focus():
     out = render(stage_panel(trace, "weighted", focus=4, head=0, view=View()))
     assert "context Q5 (잔다) =" in out and f"{hd.weights[4, 0]:.2f} × V1 +" in out
     line = detail_line(stage_panel(trace, "softmax", focus=1, head=0, view=View()), 80,
-                       detail_marker(trace, "softmax", 1, "en"))
+                       detail_marker(trace, "softmax", 1, 0, "en"))
     assert line is not None and "Focus on Q2 = 는" in render(
         stage_panel(trace, "softmax", focus=1, head=0, view=View())).splitlines()[line]
 
@@ -176,7 +177,7 @@ def test_export_writes_the_stage_figure(tmp_path):
     assert [p.name for p in export_stage(trace, "qkv", tmp_path, fmt="svg")] == [
         "attnviz-head1-q.svg", "attnviz-head1-k.svg", "attnviz-head1-v.svg"]
     assert file_names(trace, "output", 0, layer=3) == ["attnviz-layer3-heads.png"]
-    assert set(FIGURES) == set(STAGES)
+    assert set(FIGURES) == set(ALL_STAGES)
 
 
 def test_export_draws_what_png_draws(tmp_path):
@@ -249,3 +250,36 @@ def test_other_commands_do_not_import_textual():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("clean")
+
+
+def test_a_decoder_adds_explain_s_stages_and_shows_their_panels():
+    ex = start("the cat sat on the mat", model=str(FIXTURES / "tiny-gemma2"))
+    assert ex.stages == ("input", "qkv", "rope", "gqa", "scores", "scaled", "softcap", "mask", "softmax", "weighted",
+                         "output")
+    trace, hd = ex.trace, ex.trace.heads[0]
+    rope = render(stage_panel(trace, "rope", focus=1, head=0, view=View()))
+    assert "[RoPE · rotary positions]" in rope
+    assert rope.splitlines()[detail_line(stage_panel(trace, "rope", focus=1, head=0, view=View()), 80,
+                                         detail_marker(trace, "rope", 1, 0, "en"))].lstrip("│ ").startswith("Q2 ")
+    capped = render(stage_panel(trace, "softcap", focus=0, head=0, view=View()))
+    cap = trace.attention.softcap
+    assert re.search(rf"Q1 · K1 *: {cap:g} · tanh\(", capped)
+    scaled = render(stage_panel(trace, "scaled", focus=0, head=0, view=View()))
+    assert re.search(rf"Q1 · K1 *: +\S+ × {trace.attention.scale:.4f} =", scaled)  # Gemma's scale, not ÷ √d_k
+    (block,) = stage_blocks(trace, "softcap", 0)
+    assert block.matrix is hd.capped
+    assert stage_blocks(trace, "mask", 0)[0].matrix is hd.capped  # what the mask sets to −∞
+    assert [b.name for b in stage_blocks(trace, "rope", 0)] == ["RoPE(Q)", "RoPE(K)"]
+    for stage in ex.stages:
+        fits(render(stage_panel(trace, stage, focus=2, head=1, view=View(width=79)), 79), 79)
+
+
+def test_a_stage_the_trace_lacks_is_refused_or_falls_back():
+    from attnviz.errors import InputError
+
+    with pytest.raises(InputError, match="--stage rope: this layer has no such stage"):
+        start(SEED, stage="rope")
+    ex = start("the cat sat", model=str(FIXTURES / "tiny-gemma2"), stage="softcap")
+    assert ex.stage_name == "softcap"
+    assert ex.move_stage(1) and ex.stage_name == "mask"
+    assert ex.move_stage(-2) and ex.stage_name == "scaled"

@@ -33,12 +33,15 @@ from .options import (
 
 
 class TuiStage(str, Enum):
-    """The explorer's stages (attnviz.tui.state.STAGES), for --stage."""
+    """The explorer's stages (attnviz.tui.stages.ALL_STAGES; rope, gqa and softcap only some models have)."""
 
     input = "input"
     qkv = "qkv"
+    rope = "rope"
+    gqa = "gqa"
     scores = "scores"
     scaled = "scaled"
+    softcap = "softcap"
     mask = "mask"
     softmax = "softmax"
     weighted = "weighted"

@@ -25,8 +25,8 @@ from ..errors import AttnvizError
 from ..render.terminal.common import PANEL_WIDTH, View
 from .export import export_stage
 from .heatmap import Heatmap
-from .stages import detail_line, detail_marker, stage_blocks, stage_panel
-from .state import STAGES, Explorer
+from .stages import detail_line, detail_marker, stage_blocks, stage_label, stage_panel
+from .state import Explorer
 from .widgets import HelpScreen, Strip, token_items
 from .words import word
 
@@ -110,8 +110,8 @@ class AttnvizApp(App[None]):
         tokens = token_items([t.label for t in trace.query_tokens])
         self.query_one("#tokens", Strip).show(Text(f" Q{ex.focus + 1}/{len(tokens)} ", style="bold"), tokens,
                                               ex.focus, "·", width)
-        names = [word(f"stage_{s}", ex.lang) for s in STAGES]
-        self.query_one("#stages", Strip).show(Text(" "), [f" {n} " for n in names], ex.stage, "›", width)
+        names = [stage_label(trace, s, ex.lang) for s in ex.stages]
+        self.query_one("#stages", Strip).show(Text(" "), [f" {n} " for n in names], ex.stage_index, "›", width)
         rows = [t.label for t in trace.query_tokens]
         chrome = 5  # status, tokens, stages, keys, one spare
         max_rows = max(3, height - chrome - 3) if wide else max(2, (height - chrome) // 2 - 3)
@@ -124,7 +124,7 @@ class AttnvizApp(App[None]):
         view = View(lang=ex.lang, precision=ex.precision, width=max(20, min(panel_width, PANEL_WIDTH)))
         panel = stage_panel(trace, ex.stage_name, focus=ex.focus, head=ex.head, view=view)
         self.query_one("#panel-body", Static).update(panel)
-        line = detail_line(panel, view.width, detail_marker(trace, ex.stage_name, ex.focus, ex.lang))
+        line = detail_line(panel, view.width, detail_marker(trace, ex.stage_name, ex.focus, ex.head, ex.lang))
         scroller = self.query_one("#panel", VerticalScroll)
         self.call_after_refresh(scroller.scroll_to, y=max(0, (line or 0) - 1), animate=False)
         footer = "footer_model" if ex.source.n_layers > 1 else "footer"

@@ -7,12 +7,16 @@ from pathlib import Path
 
 from ..trace import Trace
 
-#: stage → the figures that show it: stage_figure's stages, or "mask" (mask_figure), "heads" (heads_figure).
+#: stage → the figures that show it: stage_figure's stages ("pipeline" too), or "mask" (mask_figure), "heads"
+#: (heads_figure).
 FIGURES = {
     "input": ("x",),
     "qkv": ("q", "k", "v"),
+    "rope": ("q", "k"),  # Q and K after the rotation
+    "gqa": ("k", "v"),  # the shared K and V of this head's group
     "scores": ("scores",),
     "scaled": ("scaled",),
+    "softcap": ("pipeline",),  # no figure of its own: the head's pipeline
     "mask": ("mask",),
     "softmax": ("softmax",),
     "weighted": ("output",),

@@ -10,11 +10,11 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from .state import STAGES, Explorer, model_source, seeded_source
+from .state import ALL_STAGES, Explorer, model_source, seeded_source
 
 INSTALL = 'pip install "attnviz[tui]"'
 
-__all__ = ["INSTALL", "STAGES", "explorer", "require_app", "run"]
+__all__ = ["ALL_STAGES", "INSTALL", "explorer", "require_app", "run"]
 
 
 def require_app():
@@ -49,8 +49,10 @@ def explorer(text: str, *, stage: str = "input", causal: bool = False, n_heads: 
         width = d_k if d_k is not None else (4 if n_heads == 1 else max(d_model // n_heads, 1))
         source = seeded_source(text, seed=seed, d_model=d_model, d_k=width, n_heads=n_heads, weights=weights,
                                tokenizer=tokenizer, causal=causal)
-    return Explorer(source, stage=STAGES.index(stage), layer=layer, lang=lang or default_lang(), theme=theme,
-                    precision=precision)
+    ex = Explorer(source, stage=stage, layer=layer, lang=lang or default_lang(), theme=theme, precision=precision)
+    if stage not in ex.stages:
+        raise InputError(f"--stage {stage}: this layer has no such stage; its stages are {', '.join(ex.stages)}")
+    return ex
 
 
 def run(app_class, explorer: Explorer, *, out_dir: str | Path = ".", dpi: int = 150) -> None:

@@ -8,10 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..trace import Trace, without_special
+from .stages import ALL_STAGES, stage_names
 
-#: The stages ↑/↓ step through, in the order the textbooks teach them (the explain panels, with the mask
-#: between ÷√d_k and softmax and the weighted sum apart from the layer's output).
+#: The stages ↑/↓ step through for a seeded layer, in the order the textbooks teach them (the explain panels,
+#: with the mask between ÷√d_k and softmax and the weighted sum apart from the layer's output). A real model's
+#: trace may add rope, gqa and softcap (stages.stage_names).
 STAGES = ("input", "qkv", "scores", "scaled", "mask", "softmax", "weighted", "output")
+
+__all__ = ["ALL_STAGES", "STAGES", "Explorer", "Source", "model_source", "seeded_source"]
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,7 @@ class Explorer:
 
     source: Source
     focus: int = 0
-    stage: int = 0  # index into STAGES
+    stage: str = "input"  # one of self.stages
     head: int = 0
     layer: int = 0
     lang: str = "en"
@@ -76,6 +80,8 @@ class Explorer:
         trace = self.trace  # computes the first screen's trace (raising AttnvizError on bad input)
         self.focus = min(max(self.focus, 0), len(trace.query_tokens) - 1)
         self.head = min(max(self.head, 0), trace.n_heads - 1)
+        if self.stage not in ALL_STAGES:
+            raise ValueError(f"unknown stage {self.stage!r}")
 
     @property
     def trace(self) -> Trace:
@@ -86,8 +92,19 @@ class Explorer:
         return self._traces[key]
 
     @property
+    def stages(self) -> tuple[str, ...]:
+        """The current trace's stages (a real model's may add rope, gqa, softcap)."""
+        return stage_names(self.trace, self.head)
+
+    @property
     def stage_name(self) -> str:
-        return STAGES[self.stage]
+        """The current stage (the nearest earlier one of this trace when it lacks the one asked for)."""
+        return self.stages[self.stage_index]
+
+    @property
+    def stage_index(self) -> int:
+        names, order = self.stages, ALL_STAGES.index(self.stage)
+        return max(i for i, name in enumerate(names) if ALL_STAGES.index(name) <= order)
 
     @property
     def n_tokens(self) -> int:
@@ -103,12 +120,14 @@ class Explorer:
         return changed
 
     def move_stage(self, step: int) -> bool:
-        """Step through STAGES (stops at input and at output)."""
-        return self.set_stage(self.stage + step)
+        """Step through the stages (stops at input and at output)."""
+        return self.set_stage(self.stage_index + step)
 
     def set_stage(self, index: int) -> bool:
-        new = min(max(index, 0), len(STAGES) - 1)
-        changed, self.stage = new != self.stage, new
+        """Go to stage `index` of self.stages."""
+        names = self.stages
+        new = names[min(max(index, 0), len(names) - 1)]
+        changed, self.stage = new != self.stage_name, new
         return changed
 
     def move_head(self, step: int) -> bool:

@@ -11,8 +11,12 @@ WORDS: dict[str, tuple[str, str]] = {
     # the stage bar, one short name per stage of state.STAGES
     "stage_input": ("input", "입력"),
     "stage_qkv": ("Q/K/V", "Q/K/V"),
+    "stage_rope": ("RoPE", "RoPE"),
+    "stage_gqa": ("GQA", "GQA"),
     "stage_scores": ("Q·Kᵀ", "Q·Kᵀ"),
     "stage_scaled": ("÷√d_k", "÷√d_k"),
+    "stage_scaled_by": ("× scale", "× 스케일"),
+    "stage_softcap": ("soft-cap", "소프트캡"),
     "stage_mask": ("mask", "마스크"),
     "stage_softmax": ("softmax", "소프트맥스"),
     "stage_weighted": ("weighted sum", "가중합"),
