@@ -175,6 +175,8 @@ class Architecture:
 
     model_types: ClassVar[tuple[str, ...]] = ()
     norm_first: ClassVar[bool] = True  # pre-norm (GPT-2, Llama) or post-norm (BERT)
+    reads_text: ClassVar[bool] = True  # has a tokenizer.json (a ViT reads images only)
+    reads_images: ClassVar[bool] = False  # has a vision encoder and a preprocessor_config.json (ViT, captioners)
 
     # set by each family's from_config
     model_type: str
@@ -241,12 +243,13 @@ class Architecture:
     def forward(self, tensors: Any, ids: np.ndarray, mask: np.ndarray | None, last: int, finish: bool,
                 keep: set[int] | None = None, blocks: set[int] | frozenset[int] = frozenset()) -> Forward:
         """Layers 0 … `last` (the last one only up to its attention output unless `finish`), then the final
-        norm when every layer ran and `finish`. ids (T,), mask (T, S) bool or None (the model's own masking,
+        norm when every layer ran and `finish`. ids (T,) (an image model: its pixel values (C, H, W), which
+        its embed turns into T tokens), mask (T, S) bool or None (the model's own masking,
         to which each layer's sliding window is added). Keeps the LayerAttention of the layers in `keep`
         (None: all) and the whole LayerRun of those in `blocks`."""
         e, p, h = self.embed(tensors, ids)  # (T, d_model) each
         hidden, layers, kept, final = [h], {}, {}, None
-        positions = np.arange(len(ids))  # (T,) RoPE's positions
+        positions = np.arange(len(h))  # (T,) RoPE's positions
         for i in range(last + 1):
             stop = i == last and not finish
             run = run_layer(self, tensors, i, h, mask, e, p, positions, attention_only=stop)
@@ -372,7 +375,7 @@ class Model:
     path: Path  # the checkpoint directory
     config: dict
     arch: Any  # an Architecture: sizes, tensor names and the forward pass
-    tokenizer: Tokenizer
+    tokenizer: Tokenizer | None  # None for a model that reads images only (ViT)
     tensors: Any  # a safetensors.TensorFile or ShardedTensors
     pad_piece: str  # the tokenizer's piece for arch.pad_id, shown for [PAD] tokens
 
