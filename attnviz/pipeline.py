@@ -91,3 +91,12 @@ def model_layers(model: str | Path, text: str, *, causal: bool | None = None,
     from .models import load_model, model_traces
 
     return model_traces(load_model(model), text, causal=causal, pad_to=pad_to)
+
+
+def vision_attention(model: str | Path, image: str | Path, layer: int = 0) -> Trace:
+    """One layer (from 0) of a real vision checkpoint's encoder (a ViT, or a captioner's ViT) over the image's
+    [CLS] + patches, every head (see attnviz.models.vision)."""
+    from .models import load_model
+    from .models.vision import image_trace
+
+    return image_trace(load_model(model), image, layer)
