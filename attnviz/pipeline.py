@@ -100,3 +100,13 @@ def vision_attention(model: str | Path, image: str | Path, layer: int = 0) -> Tr
     from .models.vision import image_trace
 
     return image_trace(load_model(model), image, layer)
+
+
+def caption_attention(model: str | Path, image: str | Path, target: str | None, layer: int = 0, *,
+                      steps: int | None = None) -> Trace:
+    """Layer `layer`'s decoder cross-attention of an image-to-text checkpoint: the start token and TARGET's tokens
+    (or `steps` greedily generated ones) over the image's [CLS] + patches (see attnviz.models.vision)."""
+    from .models import load_model
+    from .models.vision import caption_trace
+
+    return caption_trace(load_model(model), image, target, layer, steps=steps)

@@ -161,3 +161,137 @@ def test_image_errors():
         image_trace(model(FIXTURES / "tiny-bert"), IMAGES["cat_on_bed"], 0)
     with pytest.raises(InputError, match="does not exist"):
         image_trace(model(VIT), ROOT / "no-such.png", 0)
+
+
+# --- the ViT → GPT-2 captioner ----------------------------------------------------------------------------
+
+CAPTION = "The cat sleeps on the bed."
+CAPTIONED = ("cat_on_bed", "exif_rotated")
+
+
+@pytest.mark.parametrize("name", CAPTIONED)
+def test_captioner_cross_attention_every_layer_and_head(name):
+    from attnviz.models.vision import caption_trace
+
+    m = model(CAPTIONER)
+    traces = [caption_trace(m, IMAGES[name], CAPTION, layer) for layer in range(2)]
+    assert [tk.id for tk in traces[0].query_tokens] == golden()[f"vit-gpt2/{name}/decoder_input_ids"].tolist()
+    got, want = stacked(traces), golden()[f"vit-gpt2/{name}/cross_attentions"]
+    assert got.shape == want.shape == (2, 4, 14, 17)
+    assert np.abs(got - want).max() <= ATT_TOL
+    assert traces[1].kind == "cross" and traces[1].patch_grid == (4, 4) and traces[1].key_tokens[0].label == "[CLS]"
+    assert np.abs(traces[1].memory - golden()[f"vit-gpt2/{name}/encoder_last_hidden_state"]).max() <= HIDDEN_TOL
+
+
+@pytest.mark.parametrize("name", CAPTIONED)
+def test_captioner_encoder_decoder_self_attention_and_logits(name):
+    from attnviz.models.vision import encoder_output
+
+    m = model(CAPTIONER)
+    inp = image_input(m, IMAGES[name])
+    assert np.abs(stacked(image_traces(m, IMAGES[name])) - golden()[f"vit-gpt2/{name}/encoder_attentions"]
+                  ).max() <= ATT_TOL
+    run = m.arch.decode(m.tensors, golden()[f"vit-gpt2/{name}/decoder_input_ids"],
+                        m.arch.memory(m.tensors, encoder_output(m, inp)))
+    self_att = np.stack([np.stack([hd.weights for hd in run.self_layers[i].heads]) for i in range(2)])
+    assert np.abs(self_att - golden()[f"vit-gpt2/{name}/decoder_attentions"]).max() <= ATT_TOL
+    assert np.abs(run.logits[-1] - golden()[f"vit-gpt2/{name}/last_logits"]).max() <= HIDDEN_TOL
+    if name == "cat_on_bed":
+        assert np.abs(run.logits - golden()["vit-gpt2/cat_on_bed/logits"]).max() <= HIDDEN_TOL
+
+
+@pytest.mark.parametrize("name", CAPTIONED)
+def test_greedy_steps_equal_generate(name):
+    from attnviz.models.vision import caption_trace
+
+    tr = caption_trace(model(CAPTIONER), IMAGES[name], None, 1, steps=4)
+    assert [tk.id for tk in tr.query_tokens[1:]] == golden()[f"vit-gpt2/{name}/generated"].tolist()
+    assert tr.query_tokens[0].id == 500 and tr.query_tokens[0].special
+
+
+def test_captioner_errors():
+    from attnviz.models.vision import caption_trace
+
+    with pytest.raises(InputError, match="has no text decoder reading the image"):
+        caption_trace(model(VIT), IMAGES["cat_on_bed"], "a cat", 0)
+    with pytest.raises(InputError, match="layer 2 does not exist: .*decoder has layers 0–1"):
+        caption_trace(model(CAPTIONER), IMAGES["cat_on_bed"], "a cat", 2)
+    with pytest.raises(InputError, match="reads at most 64"):
+        caption_trace(model(CAPTIONER), IMAGES["cat_on_bed"], "cat " * 80, 0)
+
+
+# --- the commands -------------------------------------------------------------------------------------
+
+def run(*args):
+    from typer.testing import CliRunner
+
+    from attnviz.cli import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def flat(output: str) -> str:
+    """The terminal output as one line: panel borders dropped, wrapped lines joined."""
+    return " ".join(" ".join(line.strip().strip("│┌┐└┘─").split()) for line in output.splitlines())
+
+
+def test_cli_explain_image_terminal_and_figure(tmp_path):
+    png = tmp_path / "vit.png"
+    result = run("explain", "--image", IMAGES["cat_on_bed"], "--model", VIT, "--layer", 1, "--head", 2, "--png", png)
+    assert result.exit_code == 0, result.output
+    out = flat(result.output)
+    assert "Image → patches (ViT)" in out and "resize 32×32 (bilinear)" in out
+    assert "8 × 8 pixels" in out and "Attention on the image" in out
+    assert "Q1's weight on [CLS] itself" in out
+    want = golden()["vit/cat_on_bed/attentions"][1, 1, 0, 1:].reshape(4, 4)  # [CLS]'s row, head 2, the patches
+    assert f"{want.max():.2f}" in result.output
+    from attnviz.render.figure import texts
+    from attnviz.render.figure.cross import cross_figure
+
+    assert png.stat().st_size > 10_000
+    fig = cross_figure(image_trace(model(VIT), IMAGES["cat_on_bed"], 1), head=1, focus=0)
+    drawn = " ".join(texts(fig))
+    assert "ViT self-attention" in drawn and "4 × 4 = 16 patches" in drawn and "Where “[CLS]” looks" in drawn
+
+
+def test_cli_rollout_image(tmp_path):
+    from attnviz import analysis
+
+    png = tmp_path / "rollout.png"
+    result = run("rollout", "--image", IMAGES["cat_on_bed"], "--model", VIT, "--png", png)
+    assert result.exit_code == 0, result.output
+    r = analysis.rollout(golden()["vit/cat_on_bed/attentions"])[-1]  # (17, 17) from transformers' attentions
+    assert "K10 patch_9" in result.output and f"{r[0, 10]:.2f}" in result.output
+    assert png.stat().st_size > 10_000
+
+
+def test_cli_cross_captioner_strip(tmp_path):
+    png = tmp_path / "strip.png"
+    result = run("cross", "--image", IMAGES["cat_on_bed"], "--model", CAPTIONER, "--steps", 4, "--layer", 1, "--png",
+                 png)
+    assert result.exit_code == 0, result.output
+    assert "Image tokens → Key/Value" in result.output and "[CLS]" in result.output
+    from attnviz.models.vision import caption_trace
+    from attnviz.render.figure import texts
+    from attnviz.render.figure.vision import caption_strip_figure
+
+    tr = caption_trace(model(CAPTIONER), IMAGES["cat_on_bed"], CAPTION, 1)
+    drawn = texts(caption_strip_figure(tr, head=0))
+    assert "2. The" in drawn and "14. ." in drawn and png.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("explain", "--image", IMAGES["cat_on_bed"]), "--image needs --model"),
+    (("explain", "a cat", "--image", IMAGES["cat_on_bed"], "--model", VIT), "not both"),
+    (("explain", "a cat", "--model", VIT), "reads images, not text"),
+    (("explain", "--image", IMAGES["cat_on_bed"], "--model", FIXTURES / "tiny-bert"), "is a text model"),
+    (("explain", "--image", ROOT / "README.md", "--model", VIT), "is not an image attnviz"),
+    (("cross", "a cat", "--model", CAPTIONER), "give --image FILE"),
+    (("cross", "a cat", "--image", IMAGES["cat_on_bed"], "--model", CAPTIONER, "--steps", 2), "TARGET or --steps"),
+    (("cross", "--image", IMAGES["cat_on_bed"], "--steps", 2), "--steps generates with a real captioner"),
+    (("cross", "a", "--image", IMAGES["cat_on_bed"], "--model", VIT), "has no text decoder"),
+])
+def test_cli_image_errors(args, message):
+    result = run(*args)
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1].startswith("Error:") and message in result.output

@@ -35,7 +35,7 @@ from ..block import EncoderBlockTrace
 from ..errors import InputError, ModelError
 from ..tokens import Token, clean_text
 from ..trace import ModelInfo, Trace, check_length
-from . import bert, gpt2, llama, vit  # noqa: F401  (each family registers itself by its model_types)
+from . import bert, captioner, gpt2, llama, vit  # noqa: F401  (each family registers itself by its model_types)
 from . import resolve as checkpoint
 from .base import REGISTRY, LayerAttention, Model
 from .resolve import check_files, fetch, load_model_tokenizer, read_config

@@ -115,3 +115,75 @@ def encoder_output(model: Model, inp: ImageInput) -> np.ndarray:
     encoder = vision_encoder(model)
     run = encoder.forward(model.tensors, inp.pixel_values, None, encoder.n_layers - 1, finish=True, keep=set())
     return run.final.output
+
+
+# --- image-to-text: the decoder's cross-attention over the image ----------------------------------------
+
+def _captioner(model: Model):
+    from .captioner import Captioner
+
+    if not isinstance(model.arch, Captioner):
+        raise InputError(f"{model.name} ({model.architecture}) has no text decoder reading the image: cross "
+                         "--image --model needs an image-to-text checkpoint (a ViT encoder with a GPT-2 decoder)")
+    return model.arch
+
+
+def _piece_token(model: Model, i: int, at: int) -> Token:
+    """Token id i as a label (its text decoded alone, or its vocabulary piece), at character `at`."""
+    from ..tokens import visible
+
+    hf = model.tokenizer._hf
+    piece = hf.id_to_token(i) or f"#{i}"
+    text = hf.decode([i], skip_special_tokens=False)
+    label = visible(text.strip()) if text.strip() and "\ufffd" not in text else piece
+    return Token(label, piece, i, at, at + len(text), special=i in (model.arch.start_id, model.arch.eos_id))
+
+
+def greedy(model: Model, memory: np.ndarray, steps: int) -> list[int]:
+    """Greedy decoding from decoder_start_token_id, up to `steps` new ids (stopping after the end token), each
+    the argmax of a full forward pass on the ids so far (no cache): transformers' generate(do_sample=False)."""
+    arch = _captioner(model)
+    ids = [arch.start_id]
+    for _ in range(steps):
+        if len(ids) >= arch.max_positions:
+            break
+        logits = arch.decode(model.tensors, np.asarray(ids), memory, keep=set()).logits  # (T, vocab)
+        ids.append(int(np.argmax(logits[-1])))
+        if ids[-1] == arch.eos_id:
+            break
+    return ids[1:]
+
+
+def caption_trace(model: Model, image: str | Path, target: str | None, layer: int, *,
+                  steps: int | None = None) -> Trace:
+    """Layer `layer`'s cross-attention of an image-to-text model: queries are the decoder's start token and
+    TARGET's tokens (teacher forcing), or the start token and `steps` greedily generated tokens; keys and values
+    the image's [CLS] + patches after the vision encoder (its last_hidden_state)."""
+    arch = _captioner(model)
+    if isinstance(layer, bool) or not 0 <= layer < arch.n_layers:
+        raise InputError(f"layer {layer} does not exist: {model.name}'s decoder has layers 0–{arch.n_layers - 1}")
+    inp = image_input(model, image)
+    memory = arch.memory(model.tensors, encoder_output(model, inp))  # (S, d_model)
+    start = _piece_token(model, arch.start_id, 0)
+    if steps is not None:
+        generated = greedy(model, memory, steps)
+        tokens, at = [start], 0
+        for i in generated:
+            tokens.append(_piece_token(model, i, at))
+            at = tokens[-1].end
+        text = model.tokenizer._hf.decode(generated, skip_special_tokens=True)
+    else:
+        text = target or ""
+        tokens = [start, *model.tokenizer.encode(text)]
+    tokens = tuple(tokens)
+    if len(tokens) > arch.max_positions:
+        raise InputError(f"the caption has {len(tokens)} tokens with the start token; {model.name}'s decoder reads "
+                         f"at most {arch.max_positions}: give a shorter TARGET")
+    check_length(tokens, arch.n_heads)
+    ids = np.array([tk.id for tk in tokens], dtype=np.int64)
+    la = arch.decode(model.tensors, ids, memory, keep={layer}, logits=False).cross_layers[layer]
+    hd = la.heads[0]
+    info = ModelInfo(model.name, model.architecture, layer, arch.n_layers)
+    return Trace("cross", tokens, inp.tokens, la.embeddings, la.positions, la.x, memory, la.heads, la.concat,
+                 la.output, arch.d_model, hd.q.shape[-1], hd.v.shape[-1], None, False, str(model.path), text, info,
+                 patch_grid=inp.grid, image_path=str(inp.path))

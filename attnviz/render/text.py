@@ -796,6 +796,7 @@ WORDS.update({
     "fig_vit": ("ViT self-attention", "ViT 셀프 어텐션"),
     "fig_caption_strip": ("Cross-attention on the image, word by word", "단어별 이미지 크로스 어텐션"),
     "fig_rollout_image": ("Attention rollout", "어텐션 롤아웃"),
+    "mean_heads": ("mean over heads", "헤드 평균"),
     "strip_note": ("{model} · layer {layer} · {head} · colour: 0 … each word's largest weight",
                    "{model} · 레이어 {layer} · {head} · 색: 0 … 단어별 최대 가중치"),
 })

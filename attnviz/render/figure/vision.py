@@ -88,7 +88,7 @@ def caption_strip_figure(trace, *, head: int | None = 0, theme: str = "light", l
         r, c = divmod(q, ncols)
         x = 0.3 + c * cell_w + (cell_w - iw) / 2
         y = height - 1.5 - (r + 1) * cell_h + 0.8
-        top = _overlay(fig, (x, y, iw, ih), pixels, patch_weights(weights[q], grid), th, 0)
+        top = _overlay(fig, (x, y, iw, ih), pixels, patch_weights(weights[q], grid), th, precision)
         label = _short(trace.query_tokens[q].label)
         _titles(fig, x + iw / 2, y + ih, f"{q + 1}. {label}", _num(top, _digits(top, precision)), th,
                 _fit(f"{q + 1}. {label}", 13.0, iw), _fit("0.00", 10.0, iw))

@@ -68,7 +68,9 @@ def cross_view(trace: Trace, *, focus: int = 0, head: int = 0, view: View) -> Gr
     if trace.patch_grid is not None:
         rows, cols = trace.patch_grid
         table, cut = patch_grid_table(trace, focus=focus, head=head, view=view)
-        parts += [Text(""), _panel("patch_grid", Group(_note("vision", view, rows=rows, cols=cols),
+        vision = _note("vision_captioner", view) if trace.model is not None else _note("vision", view, rows=rows,
+                                                                                       cols=cols)
+        parts += [Text(""), _panel("patch_grid", Group(vision,
                                                 _note("patch_grid", view, q=focus + 1), table,
                                                 *([cut] if cut else [])), view,
                             subtitle=word("n_patches", view.lang).format(rows=rows, cols=cols, n=rows * cols))]
