@@ -41,7 +41,7 @@ from .base import REGISTRY, LayerAttention, Model
 from .resolve import check_files, fetch, load_model_tokenizer, read_config
 from .safetensors import open_tensors
 
-SUPPORTED = tuple(REGISTRY)
+SUPPORTED = tuple(sorted(REGISTRY, key=lambda t: REGISTRY[t].reads_images))  # text models first
 PAD = "[PAD]"
 
 __all__ = ["SUPPORTED", "Model", "ModelError", "block_trace", "encode", "fetch", "hidden_states", "load_model",
