@@ -12,9 +12,13 @@ from .errors import InputError
 MAX_PIXELS = 40_000_000
 
 
-def load_image(path: Path, size: tuple[int, int]) -> np.ndarray:
-    """The image at `path` as RGB pixels in [0, 1], resized to size = (width, height): (h, w, 3)."""
-    from PIL import Image, UnidentifiedImageError
+def load_image(path: Path, size: tuple[int, int], resample: int = 2) -> np.ndarray:
+    """The image at `path` as RGB pixels in [0, 1], resized to size = (width, height) with Pillow's filter
+    `resample` (2: bilinear): (h, w, 3).
+
+    RGB as transformers' `load_image` makes it: turned upright by its EXIF orientation, then Pillow's
+    convert("RGB") (alpha and palette transparency dropped, 16-bit values clipped at 255, CMYK converted naively)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
 
     path = Path(path)
     if not path.is_file():
@@ -25,7 +29,7 @@ def load_image(path: Path, size: tuple[int, int]) -> np.ndarray:
             if w * h > MAX_PIXELS:
                 raise InputError(f"{path} is {w}×{h} pixels; attnviz reads images of at most "
                                  f"{MAX_PIXELS // 1_000_000} megapixels: resize it first")
-            rgb = img.convert("RGB").resize(size, Image.Resampling.BILINEAR)
+            rgb = ImageOps.exif_transpose(img).convert("RGB").resize(size, resample)
             return np.asarray(rgb, dtype=np.float64) / 255.0  # (h, w, 3)
     except Image.DecompressionBombError:
         raise InputError(f"{path} has far more pixels than attnviz reads (at most "

@@ -43,6 +43,21 @@ def patch_tokens(rows: int, cols: int) -> tuple[Token, ...]:
                  for i in range(rows * cols))
 
 
+def grid_tokens(rows: int, cols: int) -> tuple[Token, ...]:
+    """A ViT's tokens: [CLS], then patch_1 … patch_N row by row; each patch's piece is its grid position
+    "(row,col)", counting from 1 (patch_1 is (1,1), top-left)."""
+    cls = Token("[CLS]", "[CLS]", None, 0, 0, special=True)
+    return (cls, *(Token(f"patch_{k + 1}", f"({k // cols + 1},{k % cols + 1})", None, 0, 0)
+                   for k in range(rows * cols)))
+
+
+def patch_weights(row: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+    """One query's weights over the keys (S,) → (rows, cols) over the image's patches: the last rows·cols keys
+    (a ViT's keys begin with [CLS], which sits nowhere in the image; seeded patches have none)."""
+    rows, cols = grid
+    return np.asarray(row)[len(row) - rows * cols:].reshape(rows, cols)  # (rows, cols), patch_1 top-left
+
+
 def parse_grid(spec: str) -> tuple[int, int]:
     """"4x4" → (4, 4): rows × columns of patches."""
     parts = spec.lower().replace("×", "x").split("x")

@@ -91,3 +91,22 @@ def model_layers(model: str | Path, text: str, *, causal: bool | None = None,
     from .models import load_model, model_traces
 
     return model_traces(load_model(model), text, causal=causal, pad_to=pad_to)
+
+
+def vision_attention(model: str | Path, image: str | Path, layer: int = 0) -> Trace:
+    """One layer (from 0) of a real vision checkpoint's encoder (a ViT, or a captioner's ViT) over the image's
+    [CLS] + patches, every head (see attnviz.models.vision)."""
+    from .models import load_model
+    from .models.vision import image_trace
+
+    return image_trace(load_model(model), image, layer)
+
+
+def caption_attention(model: str | Path, image: str | Path, target: str | None, layer: int = 0, *,
+                      steps: int | None = None) -> Trace:
+    """Layer `layer`'s decoder cross-attention of an image-to-text checkpoint: the start token and TARGET's tokens
+    (or `steps` greedily generated ones) over the image's [CLS] + patches (see attnviz.models.vision)."""
+    from .models import load_model
+    from .models.vision import caption_trace
+
+    return caption_trace(load_model(model), image, target, layer, steps=steps)

@@ -5,7 +5,8 @@ records for the renderers and the JSON export:
 
     survey(model, text, *, n=20, seed=0) -> Survey     every layer × head scored (SCORES), induction on a
                                                        seeded repeated sequence (a second forward pass)
-    rollout(model, text, *, weigh="attention") -> Rollout     R_l for every layer, and each layer's mixing
+    rollout(model, text, *, weigh="attention", image=None) -> Rollout     R_l for every layer, and each
+                                                       layer's mixing (image: a vision model's [CLS] + patches)
     lens(model, text, *, top=5) -> Lens                       every layer's top-k next tokens (decoders)
 """
 
@@ -128,22 +129,31 @@ class Rollout:
     mix: np.ndarray  # (L, T, T)
     rollout: np.ndarray  # (L, T, T)
     attention_mix: np.ndarray | None = None  # (L, T, T)
+    image_path: str | None = None  # a vision model's image: tokens are [CLS] + patches
+    patch_grid: tuple[int, int] | None = None  # (rows, cols) of its patches
 
 
-def rollout(model: Model, text: str, *, weigh: str = "attention") -> Rollout:
-    """Attention rollout through every layer; weigh="value-norm" uses ‖A_ij v_j W_O^h‖ instead of A_ij."""
+def rollout(model: Model, text: str | None, *, weigh: str = "attention", image=None) -> Rollout:
+    """Attention rollout through every layer; weigh="value-norm" uses ‖A_ij v_j W_O^h‖ instead of A_ij.
+    With `image` (a path), the rollout of a vision model's encoder over the image's [CLS] + patches."""
     if weigh not in WEIGHINGS:
         raise InputError(f"unknown weighing {weigh!r}: give {' or '.join(WEIGHINGS)}")
-    traces = model_traces(model, text)
+    arch = model.arch
+    if image is not None:
+        from .models.vision import image_traces, vision_encoder
+
+        traces, arch = image_traces(model, image), vision_encoder(model)
+    else:
+        traces = model_traces(model, text)
     weights = _weights(traces)  # (L, h, T, T)
     plain = None
     if weigh == "value-norm":
         plain = analysis.mixing(weights)
         weights = np.stack([analysis.value_norms(weights[i], np.stack([hd.v for hd in tr.heads]),
-                                                 model.arch.attention_weights(model.tensors, i).w_o)
+                                                 arch.attention_weights(model.tensors, i).w_o)
                             for i, tr in enumerate(traces)])  # (L, h, T, T)
     return Rollout(model.name, traces[0].text or text, traces[0].query_tokens, weigh, analysis.mixing(weights),
-                   analysis.rollout(weights), plain)
+                   analysis.rollout(weights), plain, traces[0].image_path, traces[0].patch_grid)
 
 
 # --- the logit lens ------------------------------------------------------------------------------------

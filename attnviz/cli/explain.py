@@ -25,6 +25,7 @@ from .options import (
     WeightsFile,
     output_options,
 )
+from .vision import ImageOpt, _image_notes, _image_trace
 
 
 @app.command()
@@ -48,6 +49,7 @@ def explain(
     download: Download = False,
     layer: Layer = 0,
     no_special: NoSpecial = False,
+    image: ImageOpt = None,
 ) -> None:
     """Walk a sentence through self-attention, stage by stage.
 
@@ -57,17 +59,29 @@ def explain(
 
     Example: attnviz explain "고양이는 침대에서 잔다" --query 잔다 --png pipeline.png
     Real model: attnviz explain "The cat sat on the mat" --model minilm --layer 2 --head 3
+    Image: attnviz explain --image cat.png --model ./vit-base-patch16-224 --layer 11 --query "[CLS]" --png cls.png
     """
     _fetch(model, download)
-    trace = _self_trace(SEED_SENTENCE if text is None else text, model=model, layer=layer, no_special=no_special,
-                        causal=causal, seed=seed, d_model=d_model, d_k=d_k, weights=weights, tokenizer=tokenizer)
+    if image is not None:
+        trace = _image_trace(image, model, layer, text)
+    else:
+        trace = _self_trace(SEED_SENTENCE if text is None else text, model=model, layer=layer,
+                            no_special=no_special, causal=causal, seed=seed, d_model=d_model, d_k=d_k,
+                            weights=weights, tokenizer=tokenizer)
     h, focus = _head(head, trace), _focus(query, [t.label for t in trace.query_tokens])
     _check_stage(stage.value, trace, h)
 
     def terminal(view):
-        from ..render.terminal import explain_view
+        from ..render.terminal import explain_view, image_view
 
+        if image is not None:
+            return image_view(trace, stage=stage.value, focus=focus, head=h, view=view, **_image_notes(trace))
         return explain_view(trace, stage=stage.value, focus=focus, head=h, view=view)
 
-    _finish(out, name="pipeline", doc=lambda: _json("trace_to_json", trace), terminal=terminal, trace=trace, head=h,
-            figure=lambda fig, style: fig.pipeline_figure(trace, head=h, **style))
+    def figure(fig, style):
+        if image is not None:  # the focus query's row laid over the image, beside the softmax
+            return fig.cross_figure(trace, head=h, focus=focus, **style)
+        return fig.pipeline_figure(trace, head=h, **style)
+
+    _finish(out, name="image" if image is not None else "pipeline", doc=lambda: _json("trace_to_json", trace),
+            terminal=terminal, trace=trace, head=h, figure=figure)

@@ -11,6 +11,7 @@ from ..output import Output, _finish, _json
 from . import app
 from .common import _fetch, _focus
 from .options import SEED_SENTENCE, Download, Text, output_options
+from .vision import ImageOpt
 
 
 class Score(str, Enum):
@@ -85,34 +86,53 @@ def rollout(
     weigh: Annotated[Weigh, typer.Option(help="attention: A_ij; value-norm: ‖A_ij · v_j W_O‖ (Kobayashi et al. "
                                               "2020), shown beside A for --layer.")] = Weigh.attention,
     query: Annotated[str | None, typer.Option(
-        "--query", "-q", help="Query row shown as bars: a token or its 1-based index (default: the last).")] = None,
+        "--query", "-q", help="Query row shown as bars: a token or its 1-based index (default: the last; [CLS] "
+                              "with --image).")] = None,
+    image: ImageOpt = None,
     *,
     out: Output,
     download: Download = False,
 ) -> None:
     """Attention rollout: R_l = M_l · R_(l−1), M_l = ½ · mean over heads of A_l + ½ · I (rows renormalized).
 
-    Shows R through --layer as a matrix and the focus query's row as bars.
+    Shows R through --layer as a matrix and the focus query's row as bars; with --image (a ViT --model), the
+    focus row laid over the image: the standard picture of what a ViT looks at.
 
     Example: attnviz rollout "The cat sat on the mat" --model minilm --weigh value-norm --query cat
+    Image: attnviz rollout --image cat.png --model ./vit-base-patch16-224 --png rollout.png
     """
     from ..probes import rollout as run
 
     m = _load(model, download)
-    if layer is not None and layer >= m.n_layers:
-        raise InputError(f"layer {layer} does not exist: {m.name} has layers 0–{m.n_layers - 1}")
-    result = run(m, SEED_SENTENCE if text is None else text, weigh=weigh.value)
-    at = m.n_layers - 1 if layer is None else layer
+    if image is not None and text is not None:
+        raise InputError("give a TEXT or --image, not both: an image model reads the image alone")
+    if image is not None:
+        from ..models.vision import vision_encoder
+
+        n_layers = vision_encoder(m).n_layers
+    else:
+        n_layers = m.n_layers
+    if layer is not None and layer >= n_layers:
+        raise InputError(f"layer {layer} does not exist: {m.name} has layers 0–{n_layers - 1}")
+    result = run(m, SEED_SENTENCE if text is None else text, weigh=weigh.value, image=image)
+    at = n_layers - 1 if layer is None else layer
     labels = [t.label for t in result.tokens]
-    focus = len(labels) - 1 if query is None else _focus(query, labels)
+    focus = (0 if image is not None else len(labels) - 1) if query is None else _focus(query, labels)
 
     def terminal(view):
         from ..render.terminal import rollout_view
 
         return rollout_view(result, layer=at, focus=focus, view=view)
 
+    def figure(fig, style):
+        if image is not None:
+            from ..render.figure import vision
+
+            return vision.rollout_image_figure(result, layer=at, focus=focus, **style)
+        return _figures().rollout_figure(result, layer=at, focus=focus, **style)
+
     _finish(out, name="rollout", doc=lambda: _json("rollout_to_json", result, at), terminal=terminal,
-            figure=lambda fig, style: _figures().rollout_figure(result, layer=at, focus=focus, **style))
+            figure=figure)
 
 
 @app.command()

@@ -35,13 +35,13 @@ from ..block import EncoderBlockTrace
 from ..errors import InputError, ModelError
 from ..tokens import Token, clean_text
 from ..trace import ModelInfo, Trace, check_length
-from . import bert, gpt2, llama  # noqa: F401  (each family registers itself by its model_types)
+from . import bert, captioner, gpt2, llama, vit  # noqa: F401  (each family registers itself by its model_types)
 from . import resolve as checkpoint
 from .base import REGISTRY, LayerAttention, Model
 from .resolve import check_files, fetch, load_model_tokenizer, read_config
 from .safetensors import open_tensors
 
-SUPPORTED = tuple(REGISTRY)
+SUPPORTED = tuple(sorted(REGISTRY, key=lambda t: REGISTRY[t].reads_images))  # text models first
 PAD = "[PAD]"
 
 __all__ = ["SUPPORTED", "Model", "ModelError", "block_trace", "encode", "fetch", "hidden_states", "load_model",
@@ -53,15 +53,19 @@ def load_model(spec: str | os.PathLike) -> Model:
     Hugging Face repo id (`org/name[@revision]`) already in the local cache. Reads the config, the safetensors
     header (memory-mapping the file) and the tokenizer; checks every tensor's name and shape; reads no weights."""
     folder, name = checkpoint.resolve(spec)
-    check_files(folder)
+    check_files(folder, ())  # config.json and the weights; the rest once the family is known
     config = read_config(folder)
     model_type = config.get("model_type")
     if model_type not in REGISTRY:
         what = "has no model_type" if model_type is None else f"has model_type {model_type!r}"
         raise ModelError(f"{folder / 'config.json'} {what}; attnviz runs {', '.join(SUPPORTED)}: "
                          "give a checkpoint of one of those")
+    family = REGISTRY[model_type]
+    check_files(folder, (checkpoint.TOKENIZER,) * family.reads_text + (checkpoint.PROCESSOR,) * family.reads_images)
     tensors = open_tensors(folder)
-    arch = REGISTRY[model_type].from_config(config, tensors, folder)
+    arch = family.from_config(config, tensors, folder)
+    if not family.reads_text:
+        return Model(name, folder, config, arch, None, tensors, PAD)
     tokenizer, hf = load_model_tokenizer(folder)
     return Model(name, folder, config, arch, tokenizer, tensors, hf.id_to_token(arch.pad_id) or PAD)
 
@@ -74,6 +78,9 @@ def encode(model: Model, text: str, *, pad_to: int | None = None) -> tuple[Token
 def _tokens(model: Model, text: str, pad_to: int | None, n_layers: int = 1) -> tuple[tuple[Token, ...], int]:
     """(tokens, how many of them are the text's, before any [PAD]); a trace of `n_layers` layers, every head,
     must fit attnviz's limit on T × T cells."""
+    if model.tokenizer is None:
+        raise InputError(f"{model.name} is an image model ({model.architecture}): it reads images, not text; "
+                         "give --image FILE instead of a text")
     tokens = model.tokenizer.encode(text)
     n_real = len(tokens)
     if not tokens:

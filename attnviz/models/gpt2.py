@@ -24,7 +24,7 @@ from ..layers import BlockParams, Norm, NormTrace, layer_norm_stages
 from .base import Architecture, AttentionWeights, activation, check_tensors, config_float, config_int
 
 MODEL_TYPES = ("gpt2",)
-_PREFIXES = ("", "transformer.")
+_PREFIXES = ("", "transformer.", "decoder.transformer.")  # the last: a VisionEncoderDecoder's decoder
 
 
 @dataclass(frozen=True)

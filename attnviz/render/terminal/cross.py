@@ -7,6 +7,7 @@ from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.text import Text
 
+from ...patches import patch_weights
 from ...trace import Trace
 from ..text import table_rows, word
 from .common import ARROW, View, _lines, _note, _panel, _printable, _small_table, _tint
@@ -26,7 +27,7 @@ def _token_map(tokens, names: str, view: View) -> list[Text]:
 def patch_grid_table(trace: Trace, *, focus: int = 0, head: int = 0, view: View) -> tuple[Matrix, Text | None]:
     """The focus query's weight on each image patch, laid out as the image's rows × cols grid."""
     rows, cols = trace.patch_grid
-    grid = trace.heads[head].weights[focus].reshape(rows, cols)  # (rows, cols), patch_1 top-left
+    grid = patch_weights(trace.heads[head].weights[focus], (rows, cols))  # (rows, cols), patch_1 top-left
     best = divmod(int(np.argmax(grid)), cols)
 
     def cell(i: int, j: int | None, value: float) -> Text:
@@ -67,7 +68,9 @@ def cross_view(trace: Trace, *, focus: int = 0, head: int = 0, view: View) -> Gr
     if trace.patch_grid is not None:
         rows, cols = trace.patch_grid
         table, cut = patch_grid_table(trace, focus=focus, head=head, view=view)
-        parts += [Text(""), _panel("patch_grid", Group(_note("vision", view, rows=rows, cols=cols),
+        vision = _note("vision_captioner", view) if trace.model is not None else _note("vision", view, rows=rows,
+                                                                                       cols=cols)
+        parts += [Text(""), _panel("patch_grid", Group(vision,
                                                 _note("patch_grid", view, q=focus + 1), table,
                                                 *([cut] if cut else [])), view,
                             subtitle=word("n_patches", view.lang).format(rows=rows, cols=cols, n=rows * cols))]
