@@ -47,6 +47,18 @@ def _check_stage(stage: str, trace, head: int) -> None:
         raise InputError(f"--stage {stage}: this trace has no {what}; {fix}")
 
 
+def _modern(model: str | None, rope: bool = False, rope_theta: float = 10000.0, kv_heads: int | None = None,
+            window: int | None = None) -> dict:
+    """--rope/--rope-theta, --kv-heads and --window as self_attention's keyword arguments (None: not asked for).
+    They build the seeded model's parts; a --model checkpoint has its own, so asking for both is an error."""
+    given = [name for name, on in (("--rope", rope), ("--kv-heads", kv_heads is not None),
+                                   ("--window", window is not None)) if on]
+    if model is not None and given:
+        raise InputError(f"{', '.join(given)} change the seeded model; a --model checkpoint has its own positions, "
+                         "K/V heads and mask: drop one or the other")
+    return {"rope_theta": rope_theta if rope else None, "kv_heads": kv_heads, "window": window}
+
+
 def _fetch(model: str | None, download: bool) -> None:
     """--download: put a Hugging Face repo named by --model into the local cache first (network)."""
     if download and model is not None:

@@ -6,7 +6,7 @@ import typer
 
 from ..output import Output, _finish, _json
 from . import app
-from .common import _check_stage, _fetch, _focus, _head, _self_trace
+from .common import _check_stage, _fetch, _focus, _head, _modern, _self_trace
 from .options import (
     DK,
     SEED_SENTENCE,
@@ -18,11 +18,14 @@ from .options import (
     ModelOpt,
     NoSpecial,
     Query,
+    Rope,
+    RopeTheta,
     Seed,
     Stage,
     Text,
     TokenizerOpt,
     WeightsFile,
+    Window,
     output_options,
 )
 
@@ -48,6 +51,9 @@ def explain(
     download: Download = False,
     layer: Layer = 0,
     no_special: NoSpecial = False,
+    rope: Rope = False,
+    rope_theta: RopeTheta = 10000.0,
+    window: Window = None,
 ) -> None:
     """Walk a sentence through self-attention, stage by stage.
 
@@ -55,12 +61,19 @@ def explain(
     Texts of up to 4,096 tokens (h·T² ≤ 4,096² with h heads from --weights: 2,048 for 4).
     Past 12 tokens the tables are cut and a summary line per query is added (--full shows everything).
 
+    --rope turns q and k by their positions (RoPE, as Llama does) and --window hides keys more than a window
+    back (Mistral), on the seeded numbers: check them by hand with d_k = 4.
+
     Example: attnviz explain "고양이는 침대에서 잔다" --query 잔다 --png pipeline.png
+    RoPE by hand: attnviz explain "고양이는 침대에서 잔다" --rope --stage rope
     Real model: attnviz explain "The cat sat on the mat" --model minilm --layer 2 --head 3
+    Today's decoder: attnviz explain "The cat sat" --model ./Llama-3.2-1B --stage rope
     """
     _fetch(model, download)
+    parts = _modern(model, rope, rope_theta, window=window)
     trace = _self_trace(SEED_SENTENCE if text is None else text, model=model, layer=layer, no_special=no_special,
-                        causal=causal, seed=seed, d_model=d_model, d_k=d_k, weights=weights, tokenizer=tokenizer)
+                        causal=causal, seed=seed, d_model=d_model, d_k=d_k, weights=weights, tokenizer=tokenizer,
+                        **parts)
     h, focus = _head(head, trace), _focus(query, [t.label for t in trace.query_tokens])
     _check_stage(stage.value, trace, h)
 

@@ -709,8 +709,8 @@ WORDS.update({
                      "{t} × {d} → gate, up: {t} × {f} → {act}(gate) ⊙ up → {t} × {d}"),
     "gated_focus": ("{label}: {act}(gate) × up = product, the first hidden units:",
                     "{label}: {act}(gate) × up = 곱, 앞쪽 은닉 유닛:"),
-    "block_dims_rms": ("d_model = {d}, d_ff = {f}, heads = {h} (K/V heads {g}), {act} {ffn}, {order}-norm {norm}, "
-                       "ε = {eps}",
-                       "d_model = {d}, d_ff = {f}, 헤드 {h}개 (K/V 헤드 {g}개), {act} {ffn}, {order}-norm {norm}, "
-                       "ε = {eps}"),
+    "block_dims_rms": ("d_model = {d}, d_ff = {f}, heads = {h}{kv}, {ffn}, {order}-norm {norm}, ε = {eps}",
+                       "d_model = {d}, d_ff = {f}, 헤드 {h}개{kv}, {ffn}, {order}-norm {norm}, ε = {eps}"),
+    "kv_heads_n": (" (K/V heads {g})", " (K/V 헤드 {g}개)"),
+    "ffn_gated_desc": ("{kind} ({act} gate)", "{kind} ({act} 게이트)"),
 })
