@@ -28,7 +28,8 @@ def _head(head: int, trace) -> int:
 #: stage → (what the trace must have, how to get a trace that has it)
 _STAGE_NEEDS = {
     "rope": ("rotary positions (RoPE)", "use a Llama-family --model or --rope"),
-    "gqa": ("fewer K/V heads than query heads (GQA)", "use a Llama-family --model, or --heads with --kv-heads"),
+    "gqa": ("grouped-query attention (fewer K/V heads than query heads)",
+            "use a Llama-family --model, or attnviz heads --heads 4 --kv-heads 2 --head 1"),
     "softcap": ("soft-capped scores", "use a Gemma 2 --model"),
     "mask": ("a mask", "add --causal or --window, or use a decoder --model"),
 }

@@ -58,6 +58,8 @@ def explain(
     """Walk a sentence through self-attention, stage by stage.
 
     tokens → X = E + P → Q, K, V → Q·Kᵀ → ÷√d_k → (mask) → softmax → weighted sum → W_O → the next layer.
+    Today's decoders add RoPE, GQA, their own scale, soft-capping and a sliding window, each its own stage;
+    --stage rope or gqa with --png saves that stage's figure (--out-dir adds 09-rope.png and 10-gqa.png).
     Texts of up to 4,096 tokens (h·T² ≤ 4,096² with h heads from --weights: 2,048 for 4).
     Past 12 tokens the tables are cut and a summary line per query is added (--full shows everything).
 
@@ -82,5 +84,12 @@ def explain(
 
         return explain_view(trace, stage=stage.value, focus=focus, head=h, view=view)
 
+    def figure(fig, style):
+        if stage is Stage.rope:
+            return fig.rope_figure(trace, head=h, focus=focus, **style)
+        if stage is Stage.gqa:
+            return fig.gqa_figure(trace, focus=focus, **style)
+        return fig.pipeline_figure(trace, head=h, **style)
+
     _finish(out, name="pipeline", doc=lambda: _json("trace_to_json", trace), terminal=terminal, trace=trace, head=h,
-            figure=lambda fig, style: fig.pipeline_figure(trace, head=h, **style))
+            figure=figure)
