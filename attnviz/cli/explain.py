@@ -36,8 +36,8 @@ def explain(
     text: Text = None,
     query: Query = None,
     stage: Annotated[Stage, typer.Option(help="Show one stage, or all of them. rope, gqa, softcap and mask are "
-                                              "stages of the traces that have them (a Llama-family --model, or "
-                                              "--rope, --kv-heads, --window, --causal).")] = Stage.all,
+                                              "stages only some traces have (a Llama-family --model; or --rope, "
+                                              "--window, --causal).")] = Stage.all,
     causal: Causal = False,
     head: Head = 1,
     *,

@@ -86,7 +86,8 @@ PadTo = Annotated[int | None, typer.Option("--pad-to", min=1, max=4096,
 ModelOpt = Annotated[str | None, typer.Option(
     "--model", help="A real checkpoint: a folder with config.json, model.safetensors and tokenizer.json, a "
                     "Hugging Face repo id (from the local cache, or fetched with --download), or minilm. Replaces the "
-                    "seeded weights.")]
+                    "seeded weights. Families (config.json model_type): bert, roberta, distilbert, gpt2, llama, "
+                    "mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3.")]
 Download = Annotated[bool, typer.Option(
     "--download", help="Let --model fetch a Hugging Face repo missing from the local cache: only config.json, "
                        "model.safetensors and tokenizer.json, into that cache. Without it attnviz never uses "
