@@ -10,8 +10,7 @@ Shape legend (used in every docstring and comment below):
     d_v      width of one head's value vectors
 
 Everything here is a pure function of its arguments: no printing, no files, no global state.
-Positions (sinusoidal, RoPE, T5's relative bias) live in positions.py; `positional_encoding` is kept here
-as another name for positions.sinusoidal.
+Positions (sinusoidal, RoPE, T5's relative bias) live in positions.py.
 """
 
 from __future__ import annotations
@@ -19,8 +18,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-
-from attnviz.positions import sinusoidal as positional_encoding  # noqa: F401  (the name older callers import)
 
 
 def softmax(x: np.ndarray, axis: int = -1, dtype: type | None = None) -> np.ndarray:

@@ -328,3 +328,43 @@ def flow_to_json(flow_trace) -> str:
         "shapes": _shapes(ft.shapes),
     }
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def _dump(doc: dict) -> str:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+def survey_to_json(result) -> str:
+    """attnviz.survey/1: {"format", "version", "model", "architecture", "text", "tokens", "scores": {name:
+    [[value per head] per layer]}, "induction": {"n", "seed", "ids"}}; layers and heads counted from 0."""
+    return _dump({"format": "attnviz.survey/1", "version": __version__, "model": result.model,
+                  "architecture": result.architecture, "text": result.text,
+                  "tokens": [_token(t) for t in result.tokens],
+                  "scores": {name: _matrix(grid) for name, grid in result.scores.items()},
+                  "induction": {"n": result.induction_n, "seed": result.induction_seed,
+                                "ids": list(result.induction_ids)}})
+
+
+def rollout_to_json(result, layer: int) -> str:
+    """attnviz.rollout/1: {"format", "version", "model", "text", "tokens", "weigh", "layer", "rollout": T×T
+    (R at `layer`), "mix": T×T (that layer's M), "attention_mix": T×T with value-norm weighing (else null)}."""
+    plain = result.attention_mix
+    return _dump({"format": "attnviz.rollout/1", "version": __version__, "model": result.model,
+                  "text": result.text, "tokens": [_token(t) for t in result.tokens], "weigh": result.weigh,
+                  "layer": layer, "rollout": _matrix(result.rollout[layer]), "mix": _matrix(result.mix[layer]),
+                  "attention_mix": None if plain is None else _matrix(plain[layer])})
+
+
+def lens_to_json(result) -> str:
+    """attnviz.lens/1: {"format", "version", "model", "text", "tokens": [{"label", "id", …}], "layers": [{"layer":
+    l, "positions": [{"top": [{"id", "token", "p"}, …], "final_p", "final_rank"}, …]}, …]}; layer l reads the
+    residual stream after l layers (0: the embeddings, the last: the model's own output)."""
+    layers = []
+    for k, lay in enumerate(result.layers):
+        positions = [{"top": [{"id": int(i), "token": result.pieces[int(i)], "p": float(p)}
+                              for i, p in zip(lay.top_ids[t], lay.top_p[t])],
+                      "final_p": float(lay.final_p[t]), "final_rank": int(lay.final_rank[t])}
+                     for t in range(len(lay.top_ids))]
+        layers.append({"layer": k, "positions": positions})
+    return _dump({"format": "attnviz.lens/1", "version": __version__, "model": result.model, "text": result.text,
+                  "tokens": [_token(t) for t in result.tokens], "layers": layers})

@@ -17,6 +17,7 @@ Shapes: T tokens (rows), d_model, d_ff. No printing, no files, no global state.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,8 +27,10 @@ EPS = 1e-5  # LayerNorm's ε (torch's default)
 
 #: Multiply-adds below which a product skips BLAS: OpenBLAS starts its threads for a (T, d) × (d, 4d) product,
 #: and when another process holds a core their wake-ups cost ~10 ms per call (0.2 s for MiniLM's layer 2 instead
-#: of 8 ms); einsum's single-threaded loop takes under a millisecond at these sizes.
-SMALL_PRODUCT = 1 << 25
+#: of 8 ms); einsum's single-threaded loop takes under a millisecond at these sizes. When BLAS runs on one
+#: thread (OPENBLAS_NUM_THREADS=1, which the attnviz command sets before numpy loads) there are no threads to
+#: wake and BLAS is 4–6× faster than einsum at every size, so every product goes to BLAS.
+SMALL_PRODUCT = 0 if os.environ.get("OPENBLAS_NUM_THREADS") == "1" else 1 << 25
 
 
 def matmul(x: np.ndarray, w: np.ndarray) -> np.ndarray:

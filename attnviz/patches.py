@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import attention
+from .positions import sinusoidal
 from .tokens import Token
 
 #: Each patch is resampled to this many pixels a side before it is embedded.
@@ -34,7 +34,7 @@ def patch_embeddings(patches: np.ndarray, rng: np.random.Generator, d_model: int
     """
     n, dim = patches.shape
     w_patch = rng.standard_normal((dim, d_model)) / np.sqrt(dim)  # (D, d_model)
-    return (patches - 0.5) @ w_patch + attention.positional_encoding(n, d_model)  # (N, d_model)
+    return (patches - 0.5) @ w_patch + sinusoidal(n, d_model)  # (N, d_model)
 
 
 def patch_tokens(rows: int, cols: int) -> tuple[Token, ...]:

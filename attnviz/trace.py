@@ -11,6 +11,7 @@ import numpy as np
 
 from . import attention, positions
 from .errors import InputError
+from .positions import sinusoidal
 from .tokens import Token
 from .weights import Weights, embed
 
@@ -197,7 +198,7 @@ def embed_with_positions(tokens: tuple[Token, ...], weights: Weights, seed: int
                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(E, P, X = E + P), each (T, d_model)."""
     e = embed([tk.piece for tk in tokens], [tk.id for tk in tokens], weights, seed)  # (T, d_model)
-    p = attention.positional_encoding(len(tokens), weights.d_model)  # (T, d_model)
+    p = sinusoidal(len(tokens), weights.d_model)  # (T, d_model)
     return e, p, e + p
 
 
@@ -220,7 +221,7 @@ def self_attention_trace(tokens: tuple[Token, ...], weights: Weights, seed: int 
     """The whole self-attention layer for `tokens`, every stage kept.
 
         E = embeddings(tokens)      (T, d_model)   seeded per token, or the file's table
-        P = positional_encoding     (T, d_model)   (0 with RoPE: positions enter by turning q and k)
+        P = sinusoidal positions    (T, d_model)   (0 with RoPE: positions enter by turning q and k)
         X = E + P                   (T, d_model)
         Q, K, V = X W_Q, X W_K, X W_V, split into h heads (K, V: g heads with kv_heads, GQA)
         [q, k = RoPE(q, k), θ = m · ω_i, ω_i = rope_theta^(−2i / d_k)]   with rope_theta

@@ -98,7 +98,8 @@ def main() -> None:
     parser.add_argument("--torch-python", default=PY, help="a Python with torch and transformers [default: this one]")
     args = parser.parse_args()
     if args.model is None:
-        from attnviz.models.loader import ModelError, find_minilm
+        from attnviz.errors import ModelError
+        from attnviz.models.resolve import find_minilm
 
         try:
             args.model = find_minilm()

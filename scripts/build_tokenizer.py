@@ -5,6 +5,11 @@ Run it from anywhere (it finds the repository from its own path):
     python scripts/build_tokenizer.py
     python scripts/build_tokenizer.py --corpus my_corpus.txt --out /tmp/tokenizer.json
 
+What it is for: the default tokenizer cuts Korean with the mecab-ko analyzer (attnviz/morphemes.py)
+and takes the ids of the tokens that are pieces of this vocabulary from it (attnviz/tokens.py); where
+mecab-ko cannot be imported, this Unigram model splits the Korean itself. Rebuilding it with another
+corpus changes those ids (not the hashed ids of other tokens, 16,384 and up, while it stays smaller).
+
 The build is deterministic: the same corpus gives byte-identical files (tests/test_tokens.py checks
 the shipped files against a fresh build), so edit the corpus, rerun, and commit them together. Beside
 tokenizer.json it writes tokenizer-core.json: the specials and learned pieces alone (see `build`).

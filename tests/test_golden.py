@@ -12,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from attnviz.attention import attention_stages, causal_mask, positional_encoding, softmax
+from attnviz.attention import attention_stages, causal_mask, softmax
+from attnviz.positions import sinusoidal as positional_encoding
 from attnviz.trace import project_heads
 from attnviz.weights import Weights
 

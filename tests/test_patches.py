@@ -29,7 +29,7 @@ def test_patch_embedding_is_linear_plus_position():
     patches = np.random.default_rng(0).random((4, 12))
     e = patch_embeddings(patches, rng, 8)
     w = np.random.default_rng(3).standard_normal((12, 8)) / np.sqrt(12)
-    from attnviz.attention import positional_encoding
+    from attnviz.positions import sinusoidal as positional_encoding
 
     np.testing.assert_allclose(e, (patches - 0.5) @ w + positional_encoding(4, 8), atol=1e-14)
 

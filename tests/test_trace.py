@@ -6,6 +6,7 @@ import pytest
 from attnviz import attention
 from attnviz.errors import InputError
 from attnviz.pipeline import make_weights, self_attention
+from attnviz.positions import sinusoidal
 from attnviz.tokens import Token
 from attnviz.trace import MAX_TOKENS, self_attention_trace
 
@@ -14,7 +15,7 @@ def test_stages_recompute_from_their_inputs():
     tr = self_attention("고양이는 침대에서 잔다", seed=3, tokenizer="words")
     w = make_weights(seed=3)
     np.testing.assert_array_equal(tr.x, tr.embeddings + tr.positions)
-    np.testing.assert_array_equal(tr.positions, attention.positional_encoding(3, 8))
+    np.testing.assert_array_equal(tr.positions, sinusoidal(3, 8))
     hd = tr.heads[0]
     np.testing.assert_allclose(hd.q, tr.x @ w.w_q, atol=1e-14)
     np.testing.assert_allclose(hd.k, tr.x @ w.w_k, atol=1e-14)

@@ -8,8 +8,15 @@ Exit codes: 0 success, 1 error in the input or environment (one `Error: …` lin
 """
 
 import gc
+import os
 import sys
 from typing import Annotated
+
+# Before anything imports numpy: numpy's BLAS on one thread. attnviz's products are small (a few dozen tokens
+# × a layer's weights); on two threads OpenBLAS wakes a sleeping thread for each one, which costs up to a
+# scheduler slice (10–40 ms) whenever another process holds the other core — seconds over a 30-layer model.
+# A user's own setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import typer
 from typer.core import TyperGroup
@@ -57,7 +64,7 @@ def _root(
 
 
 # Each module registers its command(s) on `app` as it is imported: this order is the order in --help.
-from . import explain, mask, heads, cross, lessons, flash, block, weights  # noqa: E402, F401, I001
+from . import explain, mask, heads, cross, lessons, flash, block, tui, weights, survey  # noqa: E402, F401, I001
 
 
 def main() -> None:

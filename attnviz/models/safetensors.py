@@ -110,9 +110,25 @@ class TensorFile:
         return np.frombuffer(self._map, dtype=dtype, count=count, offset=info.start).reshape(info.shape)
 
     def read(self, name: str) -> np.ndarray:
-        """The whole tensor as float32 (a view of the mapping when it is stored as F32)."""
+        """The whole tensor as float32 (a view of the mapping when it is stored as F32).
+
+        A converted tensor (F16, BF16) is a copy: the pages of the mapping it was read from are released
+        right after (madvise DONTNEED), so a forward pass through a bfloat16 model holds one layer's float32
+        copies and not, in addition, every page of the file it has read (they stay in the page cache)."""
         self.reads.append(name)
-        return _as_float32(self._view(name), self.info[name].dtype)
+        info = self.info[name]
+        out = _as_float32(self._view(name), info.dtype)
+        if info.dtype != "F32":
+            self._release(info.start, info.end)
+        return out
+
+    def _release(self, start: int, end: int) -> None:
+        """Unmap the whole pages of bytes [start, end) from this process (re-read from the file if touched
+        again: the mapping is read-only); pages shared with a neighbouring tensor are kept."""
+        page = mmap.PAGESIZE
+        first, last = -(-start // page) * page, end // page * page
+        if last > first and hasattr(mmap, "MADV_DONTNEED"):
+            self._map.madvise(mmap.MADV_DONTNEED, first, last - first)
 
     def rows(self, name: str, ids: np.ndarray) -> np.ndarray:
         """Rows `ids` of a 2-D table as float32, (len(ids), width); only those rows are paged in."""
@@ -121,10 +137,13 @@ class TensorFile:
 
 
 def _as_float32(a: np.ndarray, dtype: str) -> np.ndarray:
-    if dtype == "BF16":  # the high 16 bits of a float32
-        return (a.astype(np.uint32) << 16).view(np.float32)
+    """a as float32: the array itself for F32, else one new array written in place (no temporaries)."""
+    if dtype == "BF16":  # the high 16 bits of a float32: widen into the result, then shift in place
+        out = np.empty(a.shape, dtype=np.uint32)
+        np.copyto(out, a)
+        np.left_shift(out, 16, out=out)
+        return out.view(np.float32)
     return a if a.dtype == np.float32 else a.astype(np.float32)
-
 
 
 class ShardedTensors:

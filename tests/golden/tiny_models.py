@@ -23,7 +23,7 @@ STD = 0.25
 BIAS_STD = 0.2
 NORM_STD = 0.1
 QK_NORM = 2.0  # q_norm/k_norm weights (Qwen3, Gemma 3): unit-RMS queries and keys alone give flat attention
-QK_NAMES = ("q_proj", "k_proj", "qkv_proj", ".query.", ".key.", ".q.", ".k.", "c_attn", "q_lin", "k_lin")
+QK_NAMES = ("q_proj", "k_proj", "qkv_proj", ".query.", ".key.", ".q.", ".k.", "c_attn", "q_attn", "q_lin", "k_lin")
 WEIGHT_FILES = ("config.json", "model.safetensors", "model.safetensors.index.json")
 MAX_FIXTURE = 200_000  # bytes per fixture folder
 

@@ -28,6 +28,7 @@ import io
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import sentencepiece as spm
@@ -248,3 +249,127 @@ def save(tok: tokenizers.Tokenizer, path: Path) -> None:
     tok.no_padding()
     tok.no_truncation()
     tok.save(str(path), pretty=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# SentencePiece Unigram (T5, Marian)
+
+
+def _varint(buf: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = buf[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, pos
+
+
+def _field(buf: bytes, number: int) -> bytes:
+    """The first length-delimited field `number` of a serialized protobuf message (b"" when absent)."""
+    pos = 0
+    while pos < len(buf):
+        key, pos = _varint(buf, pos)
+        kind = key & 7
+        if kind == 0:
+            _, pos = _varint(buf, pos)
+        elif kind == 1:
+            pos += 8
+        elif kind == 5:
+            pos += 4
+        elif kind == 2:
+            size, pos = _varint(buf, pos)
+            if key >> 3 == number:
+                return buf[pos:pos + size]
+            pos += size
+        else:
+            sys.exit(f"unexpected protobuf wire type {kind}")
+    return b""
+
+
+def precompiled_charsmap(proto: bytes) -> bytes:
+    """ModelProto.normalizer_spec (field 3).precompiled_charsmap (field 2): the nmt_nfkc normalization table."""
+    return _field(_field(proto, 3), 2)
+
+
+def train_unigram(lines: list[str], size: int, **ids) -> bytes:
+    """A serialized SentencePiece Unigram model (`▁` prefix, spaces collapsed): T5's and Marian's kind.
+
+    The real models normalize with nmt_nfkc, whose precompiled table alone is ~250 KB of tokenizer.json; this one
+    keeps the mechanism (a Precompiled normalizer) with a table of NFKC's full-width rules only: U+FF01…U+FF5E to
+    ASCII and the ideographic space U+3000 to a space."""
+    rules = [f"{c:X}\t{c - 0xFEE0:X}" for c in range(0xFF01, 0xFF5F)] + ["3000\t20"]
+    here = Path.cwd()
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "fullwidth.tsv").write_text("\n".join(rules) + "\n", encoding="utf-8")
+        buf = io.BytesIO()
+        os.chdir(tmp)  # the model records the rule file's path as given: a relative one keeps the bytes the same
+        try:
+            spm.SentencePieceTrainer.train(
+                sentence_iterator=iter(lines), model_writer=buf, model_type="unigram", vocab_size=size,
+                character_coverage=0.98, num_threads=1, minloglevel=2, bos_id=-1,
+                normalization_rule_tsv="fullwidth.tsv", **ids)
+        finally:
+            os.chdir(here)
+    return buf.getvalue()
+
+
+def unigram_tokenizer(proto: bytes, n_pieces: int | None = None) -> tokenizers.Tokenizer:
+    """T5's tokenizer.json layout: Precompiled + collapse spaces, Metaspace, Unigram, `$A </s>`; the first
+    `n_pieces` pieces of the model (all by default)."""
+    sp = spm.SentencePieceProcessor(model_proto=proto)
+    n = n_pieces or sp.get_piece_size()
+    vocab = [(sp.id_to_piece(i), sp.get_score(i)) for i in range(n)]
+    tok = tokenizers.Tokenizer(models.Unigram(vocab, unk_id=sp.unk_id(), byte_fallback=False))
+    tok.normalizer = normalizers.Sequence([normalizers.Precompiled(precompiled_charsmap(proto)),
+                                           normalizers.Replace(Regex(" {2,}"), " ")])
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always", split=True)
+    controls = [sp.id_to_piece(i) for i in range(n) if sp.is_control(i) or sp.is_unknown(i)]
+    tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in controls])
+    tok.post_processor = _template(tok, None, "</s>", pair_first=False)
+    return tok
+
+
+def t5(texts: list[str], extra_ids: int = 4) -> tokenizers.Tokenizer:
+    """T5: Unigram, `<pad>` 0 `</s>` 1 `<unk>` 2, `<extra_id_k>` after the pieces (the last one is extra_id_0),
+    `$A </s>`; checked against SentencePiece on every corpus line and `texts`."""
+    proto = train_unigram(corpus_lines(), 400, pad_id=0, eos_id=1, unk_id=2)
+    tok = unigram_tokenizer(proto)
+    sp = spm.SentencePieceProcessor(model_proto=proto)
+    for text in corpus_lines() + texts:
+        if tok.encode(text).ids != sp.encode(text) + [1]:
+            sys.exit(f"T5 tokenizer.json and SentencePiece disagree on {text!r}")
+    tok.add_special_tokens([AddedToken(f"<extra_id_{k}>", special=True, normalized=False)
+                            for k in reversed(range(extra_ids))])
+    return tok
+
+
+def marian(folder: Path, texts: list[str], source_size: int = 450, target_size: int = 200) -> tokenizers.Tokenizer:
+    """Marian (opus-mt-ko-en's layout): source.spm (Korean lines), target.spm (English lines), one vocab.json
+    (`</s>` 0, `<unk>` 1, the source pieces in source.spm's order, the target-only pieces, `<pad>` last) and the
+    MarianTokenizer files, written into `folder`. Returns a tokenizer.json for the *source* side (ids 0 … S - 1 of
+    vocab.json), checked against MarianTokenizer on every Korean corpus line and `texts`."""
+    from transformers import MarianTokenizer
+
+    hangul = [line for line in corpus_lines() if any("가" <= c <= "힣" for c in line)]
+    latin = [line for line in corpus_lines() if line not in hangul]
+    source = train_unigram(hangul, source_size, eos_id=0, unk_id=1, pad_id=-1)
+    target = train_unigram(latin, target_size, eos_id=0, unk_id=1, pad_id=-1)
+    src, tgt = (spm.SentencePieceProcessor(model_proto=p) for p in (source, target))
+    vocab = {src.id_to_piece(i): i for i in range(src.get_piece_size())}
+    for i in range(tgt.get_piece_size()):
+        vocab.setdefault(tgt.id_to_piece(i), len(vocab))
+    vocab["<pad>"] = len(vocab)
+    (folder / "source.spm").write_bytes(source)
+    (folder / "target.spm").write_bytes(target)
+    (folder / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    slow = MarianTokenizer(str(folder / "source.spm"), str(folder / "target.spm"), str(folder / "vocab.json"),
+                           source_lang="ko", target_lang="en")
+    slow.save_pretrained(str(folder))
+    tok = unigram_tokenizer(source)
+    for text in hangul + texts:
+        if tok.encode(text).ids != slow(text).input_ids:
+            sys.exit(f"Marian tokenizer.json and MarianTokenizer disagree on {text!r}")
+    return tok

@@ -10,6 +10,7 @@ and PDF. Text metrics (`advance`, `width`) live here too, so layout and drawing 
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
@@ -82,10 +83,11 @@ def width(text: str, size: float) -> float:
 
 @lru_cache(maxsize=1024)
 def _glyph(char: str) -> tuple[np.ndarray, np.ndarray]:
-    """Outline of `char` at 1 em: (vertices (n, 2), path codes (n,)); empty for a space or a glyph
-    that no font has."""
+    """Outline of `char` at 1 em: (vertices (n, 2), path codes (n,)); empty for a space, a format
+    character or a glyph that no font has."""
     found = _font_of(char)
-    if found is None or char.isspace():
+    # a format character (the ZWJ inside 👨‍👩‍👧) has an empty glyph, which TextPath cannot build
+    if found is None or char.isspace() or unicodedata.category(char) == "Cf":
         return np.zeros((0, 2)), np.zeros(0, dtype=MplPath.code_type)
     path = TextPath((0, 0), char, size=1, prop=FontProperties(fname=found[0]))
     return np.asarray(path.vertices, dtype=float), np.asarray(path.codes, dtype=MplPath.code_type)

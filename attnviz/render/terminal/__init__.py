@@ -9,8 +9,8 @@ reverse):
     grids    one head's compact softmax grid (heads, mask, block, flow)       heads    heads, split, layers
     cross    cross-attention and the image patch grid                         lessons  the scale and softmax lessons
     flash    tiled attention block by block                                   block    one transformer block
-    flow     the encoder–decoder walk                                         decoder  RoPE, GQA, scale, soft-cap,
-                                                                                       window (today's decoders)
+    flow     the encoder–decoder walk                                         survey   head survey, rollout, lens
+    decoder  RoPE, GQA, the scale used, soft-cap and the sliding window of today's decoders (explain, heads)
 
 A name is looked up here (PEP 562 `__getattr__`), so `from attnviz.render.terminal import explain_view`
 imports common, matrix and explain alone: the explain view does not pay for the other views, nor for rich's
@@ -33,6 +33,7 @@ _MODULES = {  # module → the public names it owns
     "flash": ("FLASH_MAX_BLOCKS", "flash_view"),
     "block": ("ACT_NAMES", "PREVIEW_DIMS", "block_view"),
     "flow": ("FLOW_STEPS_SHOWN", "flow_view"),
+    "survey": ("lens_view", "rollout_view", "survey_view"),
     "decoder": ("gqa_panel", "mask_panel", "qk_norm_line", "rope_panel", "scaled_by_panel", "softcap_panel"),
 }
 _MODULE_OF = {name: module for module, names in _MODULES.items() for name in names}
