@@ -104,6 +104,7 @@ def test_rms_swiglu_block_by_hand():
         out = render(block_view(bt, view=View(width=80, lang=lang)))
         fits(out)
         assert f"[{step}]" in out
+    assert "Here w = 1 in every dimension" in render(block_view(bt, view=View(width=80)))  # seeded w = 1
 
 
 def test_cli_options_and_their_errors(tmp_path):

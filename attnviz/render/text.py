@@ -753,6 +753,8 @@ WORDS.update({
                   "{label}: mean(x²) = {ms}, ε = {eps} → RMS = √(mean(x²) + ε) = {rms}; x / RMS의 RMS = {r1}"),
     "rms_scale": ("Then each dimension is multiplied by the learned scale {scale} (no mean, no β):",
                   "그다음 차원마다 학습된 스케일 {scale}를 곱합니다 (평균도 β도 없음):"),
+    "rms_scale_one": ("Here w = 1 in every dimension (its initial value), so RMSNorm(x) is x / RMS itself.",
+                      "여기서는 모든 차원의 w = 1 (초기값)이므로 RMSNorm(x)는 x / RMS 그대로입니다."),
     "gated_shapes": ("{t} × {d} → gate, up: {t} × {f} → {act}(gate) ⊙ up → {t} × {d}",
                      "{t} × {d} → gate, up: {t} × {f} → {act}(gate) ⊙ up → {t} × {d}"),
     "gated_focus": ("{label}: {act}(gate) × up = product, the first hidden units:",

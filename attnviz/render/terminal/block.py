@@ -96,8 +96,11 @@ def _rms_panel(norm: NormTrace, n: str, tokens, focus: int, view: View, key: str
     parts: list[RenderableType] = [_note("blk_rmsnorm", view),
                                    *([Text(caption(key, view.lang), style="dim")] if key != "blk_rmsnorm" else []),
                                    table, *([cut] if cut else []), Text(line, style="bold"),
-                                   Text(word("rms_scale", view.lang).format(scale=scale_name), style="dim"),
-                                   scale_table, *([scale_cut] if scale_cut else [])]
+                                   Text(word("rms_scale", view.lang).format(scale=scale_name), style="dim")]
+    if np.all(norm.scale == 1):  # the seeded block's initial w = 1: nothing to show but the rule
+        parts.append(Text(word("rms_scale_one", view.lang), style="dim"))
+    else:
+        parts += [scale_table, *([scale_cut] if scale_cut else [])]
     parts += _matrix(norm.output, tokens, view, "RMSNorm(x)", focus)
     return _panel(key, Group(*parts), view, n=n, **fmt)
 
