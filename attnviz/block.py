@@ -33,36 +33,52 @@ import numpy as np
 from . import attention
 from .errors import InputError
 from .layers import EPS, BlockParams, FFNTrace, NormTrace, ffn_trace
-from .layers import layer_norm_stages as norm_trace
 from .tokens import DEFAULT_TOKENIZER, Token, bos_token, tokenize
 from .trace import Trace, check_length, embed_with_positions, project_heads
 from .weights import DECIMALS, Weights, check_sizes, init_weights
 
 ACTIVATIONS = ("gelu", "relu")  # what the seeded block offers (--activation)
+NORMS = ("layer", "rms")  # --norm: LayerNorm, or RMSNorm (Llama)
+FFNS = ("plain", "swiglu", "geglu")  # --ffn: act(x W₁ + b₁) W₂ + b₂, or gated (act(x W_gate) ⊙ x W_up) W_down
+GATES = {"swiglu": "silu", "geglu": "gelu"}  # a gated FFN's activation
 FFN_RATIO = 4  # d_ff = 4 · d_model unless given (512 → 2048 in the original Transformer)
 PARAMS_STREAM, CROSS_STREAM, SOURCE_STREAM = 2, 3, 4
 
 
 def init_block_params(rng: np.random.Generator, d_model: int, d_ff: int | None = None, activation: str = "gelu",
-                      n_norms: int = 2, eps: float = EPS) -> BlockParams:
+                      n_norms: int = 2, eps: float = EPS, *, norm: str = "layer", ffn: str = "plain"
+                      ) -> BlockParams:
     """Seeded FFN parameters, drawn from `rng` in the order W₁, b₁, W₂, b₂ and rounded to two decimals:
     W₁ ~ N(0, 1/d_model), W₂ ~ N(0, 1/d_ff), biases ~ N(0, 0.1²). LayerNorm γ = 1, β = 0 (`n_norms` of each).
+
+    ffn="swiglu" (SiLU gate, Llama) or "geglu" (GELU gate, Gemma): W_gate, W_up ~ N(0, 1/d_model) and
+    W_down ~ N(0, 1/d_ff) in that order, no biases (`activation` is the gate's). norm="rms": RMSNorm with w = 1.
     """
     d_ff = FFN_RATIO * d_model if d_ff is None else d_ff
     check_sizes(d_model, d_ff, 1)
-    if activation not in ACTIVATIONS:
+    if norm not in NORMS:
+        raise InputError(f"norm must be one of {', '.join(NORMS)} (got {norm!r})")
+    if ffn not in FFNS:
+        raise InputError(f"ffn must be one of {', '.join(FFNS)} (got {ffn!r})")
+    if ffn == "plain" and activation not in ACTIVATIONS:
         raise InputError(f"activation must be one of {', '.join(ACTIVATIONS)} (got {activation!r})")
 
     def draw(shape: tuple[int, ...], scale: float) -> np.ndarray:
         return np.round(rng.standard_normal(shape) * scale, DECIMALS)
 
+    ones = np.ones(d_model)
+    gammas = tuple(ones.copy() for _ in range(n_norms))
+    betas = tuple(np.zeros(d_model) if norm == "layer" else None for _ in range(n_norms))
+    if ffn != "plain":
+        w_gate = draw((d_model, d_ff), 1 / math.sqrt(d_model))
+        w_up = draw((d_model, d_ff), 1 / math.sqrt(d_model))
+        w_down = draw((d_ff, d_model), 1 / math.sqrt(d_ff))
+        return BlockParams(w_gate, None, w_down, None, gammas, betas, GATES[ffn], eps, w_up=w_up, norm=norm)
     w1 = draw((d_model, d_ff), 1 / math.sqrt(d_model))
     b1 = draw((d_ff,), 0.1)
     w2 = draw((d_ff, d_model), 1 / math.sqrt(d_ff))
     b2 = draw((d_model,), 0.1)
-    ones, zeros = np.ones(d_model), np.zeros(d_model)
-    return BlockParams(w1, b1, w2, b2, tuple(ones.copy() for _ in range(n_norms)),
-                       tuple(zeros.copy() for _ in range(n_norms)), activation, eps)
+    return BlockParams(w1, b1, w2, b2, gammas, betas, activation, eps, norm=norm)
 
 
 
@@ -170,8 +186,9 @@ def _check_params(params: BlockParams, weights: Weights, n_norms: int) -> None:
 
 
 def encoder_block(tokens: tuple[Token, ...], weights: Weights, block_params: BlockParams, seed: int = 0,
-                  x: np.ndarray | None = None, text: str = "") -> EncoderBlockTrace:
-    """One encoder block on `tokens`, every stage kept.
+                  x: np.ndarray | None = None, text: str = "", norm_first: bool = False) -> EncoderBlockTrace:
+    """One encoder block on `tokens`, every stage kept (norm_first: the pre-norm order of GPT-2 and Llama,
+    r₁ = x + SelfAttn(N₁(x)), r₂ = r₁ + FFN(N₂(r₁)), output r₂). The norms are block_params' (LayerNorm or RMSNorm).
 
         x  = E + P (or the given x, the block below's output)     (T, d_model)
         r₁ = x + SelfAttn(x)                                      (T, d_model)   residual
@@ -184,12 +201,21 @@ def encoder_block(tokens: tuple[Token, ...], weights: Weights, block_params: Blo
     check_length(tokens)
     _check_params(block_params, weights, 2)
     e, p, x = _inputs(tokens, weights, seed, x)
+    norms = block_params.norms()  # LayerNorm or RMSNorm, the layers every model uses
+    if norm_first:  # pre-norm (GPT-2, Llama): each sublayer reads a normed copy; the residual keeps x itself
+        norm1 = norms[0](x)
+        attn = _attend("self", tokens, tokens, e, p, norm1.output, None, weights, None, seed, False, text)
+        residual1 = x + attn.output  # (T, d_model)
+        norm2 = norms[1](residual1)
+        ff = ffn_trace(norm2.output, block_params)
+        residual2 = residual1 + ff.output  # (T, d_model)
+        return EncoderBlockTrace(attn, residual1, norm1, ff, residual2, norm2, block_params, norm_first=True)
     attn = _attend("self", tokens, tokens, e, p, x, None, weights, None, seed, False, text)
     residual1 = x + attn.output  # (T, d_model)
-    norm1 = norm_trace(residual1, block_params.gammas[0], block_params.betas[0], block_params.eps)
+    norm1 = norms[0](residual1)
     ff = ffn_trace(norm1.output, block_params)
     residual2 = norm1.output + ff.output  # (T, d_model)
-    norm2 = norm_trace(residual2, block_params.gammas[1], block_params.betas[1], block_params.eps)
+    norm2 = norms[1](residual2)
     return EncoderBlockTrace(attn, residual1, norm1, ff, residual2, norm2, block_params)
 
 
@@ -218,28 +244,30 @@ def decoder_block(tokens: tuple[Token, ...], source_tokens: tuple[Token, ...], s
     t = len(tokens)
     masked = _attend("self", tokens, tokens, e, p, x, None, self_weights, attention.causal_mask(t), seed, True, text)
     residual1 = x + masked.output  # (T, d_model)
-    g, b, eps = block_params.gammas, block_params.betas, block_params.eps
-    norm1 = norm_trace(residual1, g[0], b[0], eps)
+    norms = block_params.norms()  # LayerNorm or RMSNorm
+    norm1 = norms[0](residual1)
     zero = np.zeros_like(norm1.output)
     cross = _attend("cross", tokens, source_tokens, norm1.output, zero, norm1.output, memory, cross_weights, None,
                     seed, False, text)
     residual2 = norm1.output + cross.output  # (T, d_model)
-    norm2 = norm_trace(residual2, g[1], b[1], eps)
+    norm2 = norms[1](residual2)
     ff = ffn_trace(norm2.output, block_params)
     residual3 = norm2.output + ff.output  # (T, d_model)
-    norm3 = norm_trace(residual3, g[2], b[2], eps)
+    norm3 = norms[2](residual3)
     return DecoderBlockTrace(masked, residual1, norm1, cross, residual2, norm2, ff, residual3, norm3, block_params)
 
 
 
 def block_from_text(text: str, weights: Weights, *, seed: int = 0, d_ff: int | None = None,
                     activation: str = "gelu", decoder: bool = False, source: str | None = None,
-                    tokenizer: str = DEFAULT_TOKENIZER) -> BlockTrace:
+                    tokenizer: str = DEFAULT_TOKENIZER, norm: str = "layer", ffn: str = "plain",
+                    norm_first: bool = False) -> BlockTrace:
     """One block for `text` with seeded FFN parameters (see the stream table at the top).
 
     Encoder (default): the block reads `text`; its attention numbers equal `attnviz explain`'s with the
     same weights. Decoder: the block reads <BOS> + `text` under the causal mask and cross-attends to
     `source` (required) after one seeded encoder block over it — that block's output is the memory.
+    norm="rms", ffn="swiglu"/"geglu" and norm_first (the encoder block only) give a Llama-style block.
 
     >>> from attnviz.pipeline import make_weights
     >>> block_from_text("고양이는 침대에서 잔다", make_weights(0)).output.shape
@@ -248,18 +276,21 @@ def block_from_text(text: str, weights: Weights, *, seed: int = 0, d_ff: int | N
     tokens = tokenize(text, tokenizer)
     d_model = weights.d_model
     params_rng = np.random.default_rng([seed, PARAMS_STREAM])
+    kinds = dict(norm=norm, ffn=ffn)
     if not decoder:
-        params = init_block_params(params_rng, d_model, d_ff, activation)
-        return encoder_block(tokens, weights, params, seed, text=text)
+        params = init_block_params(params_rng, d_model, d_ff, activation, **kinds)
+        return encoder_block(tokens, weights, params, seed, text=text, norm_first=norm_first)
+    if norm_first:
+        raise InputError("--pre-norm is for the encoder block; the seeded decoder block is post-norm: drop one")
     if source is None or not source.strip():
         raise InputError('a decoder block cross-attends to a source sentence: give --source "TEXT"')
     source_tokens = tokenize(source, tokenizer)
-    params = init_block_params(params_rng, d_model, d_ff, activation, n_norms=3)
+    params = init_block_params(params_rng, d_model, d_ff, activation, n_norms=3, **kinds)
     d_k, h = weights.d_k, weights.n_heads
     cross_w = init_weights(np.random.default_rng([seed, CROSS_STREAM]), d_model, d_k, h, seed=seed)
     enc_rng = np.random.default_rng([seed, SOURCE_STREAM])
     enc_w = replace(init_weights(enc_rng, d_model, d_k, h, seed=seed), embedding=weights.embedding)  # same table
-    enc_params = init_block_params(enc_rng, d_model, params.d_ff, activation)
+    enc_params = init_block_params(enc_rng, d_model, params.d_ff, activation, **kinds)
     memory = encoder_block(source_tokens, enc_w, enc_params, seed, text=source).output  # (S, d_model)
     return decoder_block((bos_token(tokenizer), *tokens), source_tokens, weights, cross_w, params, seed,
                          memory=memory, text=text)

@@ -9,7 +9,7 @@ import numpy as np
 from . import __version__
 from .errors import InputError
 from .tokens import Token
-from .trace import HeadTrace, ModelInfo, Trace
+from .trace import AttentionInfo, HeadTrace, ModelInfo, RopeInfo, Trace
 
 FORMAT = "attnviz.trace/1"
 
@@ -55,12 +55,49 @@ def trace_to_dict(trace: Trace) -> dict:
         "heads": [
             {"q": _matrix(h.q), "k": _matrix(h.k), "v": _matrix(h.v), "scores": _matrix(h.scores),
              "scaled": _matrix(h.scaled), "mask": _matrix(h.mask), "weights": _matrix(h.weights),
-             "output": _matrix(h.output)}
+             "output": _matrix(h.output), **_head_extras(h)}
             for h in trace.heads
         ],
         "concat": _matrix(trace.concat),
         "output": _matrix(trace.output),
+        **({} if trace.attention is None else {"attention": _attention_dict(trace.attention)}),
     }
+
+
+#: HeadTrace fields of today's decoders, written only when a trace has them (plain traces keep their bytes)
+HEAD_EXTRAS = ("q_unrotated", "k_unrotated", "capped", "bias")
+
+
+def _head_extras(h: HeadTrace) -> dict:
+    """kv_head (GQA), q/k before RoPE, the soft-capped scores, a position bias: only those the head has."""
+    out = {} if h.kv_head is None else {"kv_head": h.kv_head}
+    out.update({name: _matrix(getattr(h, name)) for name in HEAD_EXTRAS if getattr(h, name) is not None})
+    return out
+
+
+def _attention_dict(info: AttentionInfo) -> dict:
+    """What a layer's attention does beyond plain MHA: K/V heads, the scale used, soft-cap, window, RoPE."""
+    rope = info.rope
+    return {"n_kv_heads": info.n_kv_heads, "scale": info.scale, "softcap": info.softcap, "window": info.window,
+            "qk_norm": info.qk_norm, "position_bias": info.position_bias,
+            "rope": None if rope is None else {
+                "rotary_dim": rope.rotary_dim, "base": rope.base, "scaling": rope.scaling,
+                "attention_factor": rope.attention_factor, "inv_freq": _matrix(rope.inv_freq),
+                "positions": _matrix(rope.positions), "angles": _matrix(rope.angles),
+                "key_angles": _matrix(rope.key_angles)}}
+
+
+def _attention_from(doc: dict | None) -> AttentionInfo | None:
+    if doc is None:
+        return None
+    rope = doc.get("rope")
+    if rope is not None:
+        positions = rope.get("positions")
+        rope = RopeInfo(_array(rope["angles"]), _array(rope["key_angles"]), rope["rotary_dim"], rope["base"],
+                        rope["scaling"], rope.get("attention_factor", 1.0), _array(rope.get("inv_freq")),
+                        None if positions is None else np.asarray(positions, dtype=np.int64))
+    return AttentionInfo(doc["n_kv_heads"], doc["scale"], doc.get("softcap"), doc.get("window"), rope,
+                         doc.get("qk_norm", False), doc.get("position_bias"))
 
 
 def trace_to_json(trace: Trace) -> str:
@@ -86,9 +123,13 @@ def trace_from_json(text: str) -> Trace:
     for h in doc["heads"]:
         mask = _array(h["mask"], bool)
         scaled = _array(h["scaled"])
-        masked = None if mask is None else np.where(mask, scaled, -np.inf)
+        extras = {name: _array(h.get(name)) for name in HEAD_EXTRAS}
+        last = scaled if extras["bias"] is None else scaled + extras["bias"]  # what the mask is applied to
+        last = last if extras["capped"] is None else extras["capped"]
+        masked = None if mask is None else np.where(mask, last, -np.inf)
         heads.append(HeadTrace(_array(h["q"]), _array(h["k"]), _array(h["v"]), _array(h["scores"]),
-                               scaled, mask, masked, _array(h["weights"]), _array(h["output"])))
+                               scaled, mask, masked, _array(h["weights"]), _array(h["output"]),
+                               kv_head=h.get("kv_head"), **extras))
     return Trace(
         kind=doc["kind"],
         query_tokens=tuple(Token(**t) for t in doc["query_tokens"]),
@@ -110,6 +151,7 @@ def trace_from_json(text: str) -> Trace:
         model=None if doc.get("model") is None else ModelInfo(**doc["model"]),
         patch_grid=None if doc.get("patch_grid") is None else tuple(doc["patch_grid"]),
         image_path=doc.get("image"),
+        attention=_attention_from(doc.get("attention")),
     )
 
 

@@ -25,8 +25,10 @@ def make_weights(seed: int = 0, d_model: int = 8, d_k: int = 4, n_heads: int = 1
 def self_attention(text: str = SEED_SENTENCE, *, seed: int = 0, d_model: int = 8, d_k: int = 4,
                    n_heads: int = 1, weights: str | Path | None = None,
                    tokenizer: str = DEFAULT_TOKENIZER, causal: bool = False, pad_to: int | None = None,
-                   split: str = "merged") -> Trace:
-    """Every stage of one self-attention layer for `text`.
+                   split: str = "merged", rope_theta: float | None = None, kv_heads: int | None = None,
+                   window: int | None = None) -> Trace:
+    """Every stage of one self-attention layer for `text`; rope_theta (RoPE instead of sinusoidal positions),
+    kv_heads (grouped-query attention) and window (a sliding-window mask) add today's decoders' parts.
 
     >>> trace = self_attention("고양이는 침대에서 잔다", seed=0)
     >>> trace.heads[0].weights.shape
@@ -34,7 +36,8 @@ def self_attention(text: str = SEED_SENTENCE, *, seed: int = 0, d_model: int = 8
     """
     tokens = tokenize(text, tokenizer)
     w = make_weights(seed, d_model, d_k, n_heads, weights)
-    return self_attention_trace(tokens, w, seed=seed, causal=causal, text=text, pad_to=pad_to, split=split)
+    return self_attention_trace(tokens, w, seed=seed, causal=causal, text=text, pad_to=pad_to, split=split,
+                                rope_theta=rope_theta, kv_heads=kv_heads, window=window)
 
 
 def decoder_tokens(target: str | None, tokenizer: str) -> tuple[Token, ...]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import attention
+from . import attention, positions
 from .errors import InputError
 from .positions import sinusoidal
 from .tokens import Token
@@ -145,12 +145,16 @@ def head_weights(weights: Weights, head: int) -> tuple[np.ndarray, np.ndarray, n
 
 
 def project_heads(x: np.ndarray, memory: np.ndarray, weights: Weights, mask: np.ndarray | None,
-                  split: str = "merged") -> tuple[tuple[HeadTrace, ...], np.ndarray, np.ndarray | None]:
+                  split: str = "merged", *, kv_heads: int | None = None, angles: np.ndarray | None = None
+                  ) -> tuple[tuple[HeadTrace, ...], np.ndarray, np.ndarray | None]:
     """Q from x, K and V from memory, per head; attend; concat; W_O.
 
     x (T, d_model), memory (S, d_model) — the same array for self-attention.
     split="merged": one X·W_Q of width h·d_k, reshaped into h heads (seed 000, way 1);
     split="separate": each head projects with its own d_model × d_k matrices (way 2).
+    kv_heads g (grouped-query attention): query head i reads K/V head i // (h/g), which keeps the K and V
+    projection of the first query head of its group; None: every head has its own (multi-head attention).
+    angles (T, d_k/2): RoPE turns each head's q and k by them (self-attention: keys at the queries' positions).
     Returns (heads, concat (T, h·d_v), output (T, d_model) or None).
     """
     h = weights.n_heads
@@ -165,16 +169,26 @@ def project_heads(x: np.ndarray, memory: np.ndarray, weights: Weights, mask: np.
         v_all = [memory @ w_v for _, _, w_v in per_head]  # h × (S, d_v)
     else:
         raise InputError(f"split must be one of {', '.join(SPLITS)} (got {split!r})")
+    group = 1 if kv_heads is None else attention.kv_groups(h, kv_heads)  # query heads per K/V head
     heads = []
     long = x.shape[0] * memory.shape[0] > FLOAT32_CELLS  # long input: float32 stages, tiled output
-    for q, k, v in zip(q_all, k_all, v_all):
+    for i, q in enumerate(q_all):
+        kv = i // group  # the K/V head query head i reads
+        k, v = k_all[kv * group], v_all[kv * group]  # (S, d_k), (S, d_v): the group's first head's projections
+        q_plain, k_plain = q, k
+        if angles is not None:
+            q = positions.apply_rope(q, angles)  # (T, d_k)
+            k = positions.apply_rope(k, angles)  # (S, d_k)
         if long:
             scores, scaled, masked, probs, _ = attention.attention_stages(q, k, v, mask, output=False,
                                                                           dtype=np.float32)
             out = attention.tiled_attention(q, k, v, TILE_KEYS, mask, query_block=TILE_QUERIES)  # (T, d_v)
         else:
             scores, scaled, masked, probs, out = attention.attention_stages(q, k, v, mask)
-        heads.append(HeadTrace(q, k, v, scores, scaled, mask, masked, probs, out))
+        heads.append(HeadTrace(q, k, v, scores, scaled, mask, masked, probs, out,
+                               kv_head=None if kv_heads is None else kv,
+                               q_unrotated=None if angles is None else q_plain,
+                               k_unrotated=None if angles is None else k_plain))
     concat = attention.merge_heads(np.stack([hd.output for hd in heads]))  # (T, h·d_v)
     output = None if weights.w_o is None else concat @ weights.w_o  # (T, d_model)
     return tuple(heads), concat, output
@@ -202,33 +216,77 @@ def pad_tokens(tokens: tuple[Token, ...], pad_to: int) -> tuple[Token, ...]:
 
 def self_attention_trace(tokens: tuple[Token, ...], weights: Weights, seed: int = 0,
                          causal: bool = False, text: str = "", pad_to: int | None = None,
-                         split: str = "merged") -> Trace:
+                         split: str = "merged", *, rope_theta: float | None = None, kv_heads: int | None = None,
+                         window: int | None = None) -> Trace:
     """The whole self-attention layer for `tokens`, every stage kept.
 
         E = embeddings(tokens)      (T, d_model)   seeded per token, or the file's table
-        P = sinusoidal positions    (T, d_model)
+        P = sinusoidal positions    (T, d_model)   (0 with RoPE: positions enter by turning q and k)
         X = E + P                   (T, d_model)
-        Q, K, V = X W_Q, X W_K, X W_V, split into h heads
-        mask = causal (j ≤ i) and/or padding (neither the query nor the key is [PAD]), or None
+        Q, K, V = X W_Q, X W_K, X W_V, split into h heads (K, V: g heads with kv_heads, GQA)
+        [q, k = RoPE(q, k), θ = m · ω_i, ω_i = rope_theta^(−2i / d_k)]   with rope_theta
+        mask = causal (j ≤ i), a sliding window (i − window < j ≤ i), and/or padding (neither the query nor
+               the key is [PAD]), or None
         per head: scores, scaled, (masked), weights, output
         concat (T, h·d_v) → output = concat W_O (T, d_model)
+
+    rope_theta, kv_heads and window are the parts of today's decoders, on the seeded numbers (float64: the angles
+    are exact, so the relative-position property holds to 1e-15); with none of them the trace is plain multi-head
+    attention and `attention` is None.
     """
     n_real = len(tokens)
     if pad_to is not None:
         tokens = pad_tokens(tokens, pad_to)
     check_length(tokens, weights.n_heads)
+    _check_modern(weights, rope_theta, kv_heads, window)
     t = len(tokens)
     e, p, x = embed_with_positions(tokens, weights, seed)  # (T, d_model) each
+    if rope_theta is not None:  # no position vectors: RoPE turns q and k instead
+        p, x = np.zeros_like(e), e  # (T, d_model)
+    causal = causal or window is not None  # a sliding window looks back only
     mask = None
     if causal:
         mask = attention.causal_mask(t)  # (T, T)
+    if window is not None:
+        mask = attention.sliding_window_mask(t, window)  # (T, T) causal, and at most `window` keys back
     if pad_to is not None:
         real = np.arange(t) < n_real  # (T,)
         padding = attention.padding_mask(real, t) & real[:, None]  # (T, T): a [PAD] query sees nothing
         mask = padding if mask is None else mask & padding
-    heads, concat, output = project_heads(x, x, weights, mask, split)
+    rope = None if rope_theta is None else seeded_rope(t, weights.d_k, rope_theta)
+    heads, concat, output = project_heads(x, x, weights, mask, split, kv_heads=kv_heads,
+                                          angles=None if rope is None else rope.angles)
+    info = None
+    if rope is not None or kv_heads is not None or window is not None:
+        info = AttentionInfo(weights.n_heads if kv_heads is None else kv_heads, float(weights.d_k ** -0.5),
+                             window=window, rope=rope)
     return Trace("self", tokens, tokens, e, p, x, None, heads, concat, output,
-                 weights.d_model, weights.d_k, weights.d_v, seed, causal, weights.source, text)
+                 weights.d_model, weights.d_k, weights.d_v, seed, causal, weights.source, text, attention=info)
+
+
+def seeded_rope(t: int, d_k: int, theta: float) -> RopeInfo:
+    """RoPE for T positions 0 … T − 1 over all d_k dims, in float64: ω_i = theta^(−2i / d_k), θ = m · ω_i
+    (d_k = 4, theta = 10000: ω = [1, 0.01], so position 3 turns its pairs by 3 and 0.03 radians)."""
+    inv_freq = 1.0 / np.power(float(theta), np.arange(0, d_k, 2, dtype=np.float64) / d_k)  # (d_k/2,)
+    rope = positions.Rope(head_dim=d_k, rotary_dim=d_k, base=float(theta), inv_freq=inv_freq)
+    m = np.arange(t)  # (T,)
+    angles = positions.rope_angles(m, rope, dtype=np.float64)  # (T, d_k/2)
+    return RopeInfo(angles, angles, d_k, float(theta), "default", 1.0, inv_freq, m)
+
+
+def _check_modern(weights: Weights, rope_theta: float | None, kv_heads: int | None, window: int | None) -> None:
+    """InputError, saying how to fix it, for RoPE on an odd d_k, K/V heads that do not divide the heads, or a
+    window below 1."""
+    if rope_theta is not None:
+        if weights.d_k % 2:
+            raise InputError(f"--rope turns pairs of dimensions: --d-k must be even (got {weights.d_k})")
+        if not rope_theta > 1:
+            raise InputError(f"--rope-theta must be above 1 (got {rope_theta:g}); 10000 is the usual base")
+    if kv_heads is not None and (kv_heads < 1 or weights.n_heads % kv_heads):
+        raise InputError(f"--kv-heads {kv_heads} does not divide the {weights.n_heads} heads: pick a divisor of "
+                         f"{weights.n_heads} (1 = multi-query attention)")
+    if window is not None and window < 1:
+        raise InputError(f"--window must be at least 1 token (got {window})")
 
 
 def cross_attention_trace(query_tokens: tuple[Token, ...], key_tokens: tuple[Token, ...], weights: Weights,

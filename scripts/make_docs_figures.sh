@@ -16,5 +16,6 @@ attnviz scale --png docs/scale.png > /dev/null
 attnviz softmax 10.5 2.3 6.1 4.4 9.7 --png docs/softmax.png > /dev/null
 attnviz heads "The cat sat on the mat" --model minilm --layer all --query cat --png docs/minilm-grid.png > /dev/null 2>&1 || echo "(minilm not installed: docs/minilm-grid.png kept)"
 attnviz block "$s" --png docs/block.png > /dev/null
+attnviz explain "The cat sat on the mat" --model tests/fixtures/tiny-llama --stage rope --query 4 --png docs/rope.png > /dev/null
 python scripts/tui_screenshot.py docs/tui.svg > /dev/null
 echo "docs/ figures written"

@@ -17,9 +17,11 @@ from .options import (
     ActivationOpt,
     DModel,
     Download,
+    FFNKind,
     Layer,
     ModelOpt,
     NHeads,
+    NormKind,
     Query,
     Sample,
     Seed,
@@ -41,6 +43,14 @@ def block(
     activation: ActivationOpt = Activation.gelu,
     n_heads: NHeads = 1,
     query: Query = None,
+    norm: Annotated[NormKind, typer.Option(help="The seeded block's norms: LayerNorm, or RMSNorm (Llama).")
+                    ] = NormKind.layer,
+    ffn: Annotated[FFNKind, typer.Option(help="The seeded block's FFN: plain act(x·W₁ + b₁)·W₂ + b₂, or gated "
+                                              "(act(x·W_gate) ⊙ x·W_up)·W_down with a SiLU (swiglu, Llama) or "
+                                              "GELU (geglu, Gemma) gate; gated ignores --activation.")
+                   ] = FFNKind.plain,
+    pre_norm: Annotated[bool, typer.Option("--pre-norm", help="The seeded encoder block in pre-norm order (GPT-2, "
+                                                              "Llama): x + Attn(N(x)), then + FFN(N(·)).")] = False,
     *,
     out: Output,
     seed: Seed = 0,
@@ -55,6 +65,7 @@ def block(
     """One transformer block: attention → residual → LayerNorm → feed-forward → residual → LayerNorm.
 
     Example: attnviz block "고양이는 침대에서 잔다"
+    Llama-style, by hand: attnviz block "고양이는 침대에서 잔다" --norm rms --ffn swiglu --pre-norm
     Decoder: attnviz block "고양이는" --decoder --source "고양이는 침대에서 잔다"
     Real model: attnviz block "The cat sat on the mat" --model minilm --layer 2
     """
@@ -67,13 +78,16 @@ def block(
         if decoder:
             raise InputError("--decoder shows the seeded decoder block; --model shows a checkpoint's own layer: "
                              "use one or the other")
+        if norm is not NormKind.layer or ffn is not FFNKind.plain or pre_norm:
+            raise InputError("--norm, --ffn and --pre-norm build the seeded block; a --model checkpoint has its own "
+                             "norms and FFN: drop one or the other")
         from ..models import block_trace, load_model
 
         bt = block_trace(load_model(model), sentence, layer)
     else:
         w = make_weights(seed, d_model, d_k, n_heads, weights)
         bt = block_from_text(sentence, w, seed=seed, d_ff=d_ff, activation=activation.value, decoder=decoder,
-                             source=source, tokenizer=tokenizer)
+                             source=source, tokenizer=tokenizer, norm=norm.value, ffn=ffn.value, norm_first=pre_norm)
     attn = bt.self_attention if decoder else bt.attention
     focus = _focus(query, [t.label for t in attn.query_tokens])
 

@@ -28,7 +28,8 @@ def _head(head: int, trace) -> int:
 #: stage → (what the trace must have, how to get a trace that has it)
 _STAGE_NEEDS = {
     "rope": ("rotary positions (RoPE)", "use a Llama-family --model or --rope"),
-    "gqa": ("fewer K/V heads than query heads (GQA)", "use a Llama-family --model, or --heads with --kv-heads"),
+    "gqa": ("grouped-query attention (fewer K/V heads than query heads)",
+            "use a Llama-family --model, or attnviz heads --heads 4 --kv-heads 2 --head 1"),
     "softcap": ("soft-capped scores", "use a Gemma 2 --model"),
     "mask": ("a mask", "add --causal or --window, or use a decoder --model"),
 }
@@ -45,6 +46,18 @@ def _check_stage(stage: str, trace, head: int) -> None:
     if not has:
         what, fix = _STAGE_NEEDS[stage]
         raise InputError(f"--stage {stage}: this trace has no {what}; {fix}")
+
+
+def _modern(model: str | None, rope: bool = False, rope_theta: float = 10000.0, kv_heads: int | None = None,
+            window: int | None = None) -> dict:
+    """--rope/--rope-theta, --kv-heads and --window as self_attention's keyword arguments (None: not asked for).
+    They build the seeded model's parts; a --model checkpoint has its own, so asking for both is an error."""
+    given = [name for name, on in (("--rope", rope), ("--kv-heads", kv_heads is not None),
+                                   ("--window", window is not None)) if on]
+    if model is not None and given:
+        raise InputError(f"{', '.join(given)} change the seeded model; a --model checkpoint has its own positions, "
+                         "K/V heads and mask: drop one or the other")
+    return {"rope_theta": rope_theta if rope else None, "kv_heads": kv_heads, "window": window}
 
 
 def _fetch(model: str | None, download: bool) -> None:

@@ -6,7 +6,7 @@ import typer
 
 from ..output import Output, _finish, _json
 from . import app
-from .common import _check_stage, _fetch, _focus, _head, _self_trace
+from .common import _check_stage, _fetch, _focus, _head, _modern, _self_trace
 from .options import (
     DK,
     SEED_SENTENCE,
@@ -18,11 +18,14 @@ from .options import (
     ModelOpt,
     NoSpecial,
     Query,
+    Rope,
+    RopeTheta,
     Seed,
     Stage,
     Text,
     TokenizerOpt,
     WeightsFile,
+    Window,
     output_options,
 )
 from .vision import ImageOpt, _image_notes, _image_trace
@@ -34,8 +37,8 @@ def explain(
     text: Text = None,
     query: Query = None,
     stage: Annotated[Stage, typer.Option(help="Show one stage, or all of them. rope, gqa, softcap and mask are "
-                                              "stages of the traces that have them (a Llama-family --model, or "
-                                              "--rope, --kv-heads, --window, --causal).")] = Stage.all,
+                                              "stages only some traces have (a Llama-family --model; or --rope, "
+                                              "--window, --causal).")] = Stage.all,
     causal: Causal = False,
     head: Head = 1,
     *,
@@ -50,24 +53,35 @@ def explain(
     layer: Layer = 0,
     no_special: NoSpecial = False,
     image: ImageOpt = None,
+    rope: Rope = False,
+    rope_theta: RopeTheta = 10000.0,
+    window: Window = None,
 ) -> None:
     """Walk a sentence through self-attention, stage by stage.
 
     tokens → X = E + P → Q, K, V → Q·Kᵀ → ÷√d_k → (mask) → softmax → weighted sum → W_O → the next layer.
+    Today's decoders add RoPE, GQA, their own scale, soft-capping and a sliding window, each its own stage;
+    --stage rope or gqa with --png saves that stage's figure (--out-dir adds 09-rope.png and 10-gqa.png).
     Texts of up to 4,096 tokens (h·T² ≤ 4,096² with h heads from --weights: 2,048 for 4).
     Past 12 tokens the tables are cut and a summary line per query is added (--full shows everything).
 
+    --rope turns q and k by their positions (RoPE, as Llama does) and --window hides keys more than a window
+    back (Mistral), on the seeded numbers: check them by hand with d_k = 4.
+
     Example: attnviz explain "고양이는 침대에서 잔다" --query 잔다 --png pipeline.png
+    RoPE by hand: attnviz explain "고양이는 침대에서 잔다" --rope --stage rope
     Real model: attnviz explain "The cat sat on the mat" --model minilm --layer 2 --head 3
+    Today's decoder: attnviz explain "The cat sat" --model ./Llama-3.2-1B --stage rope
     Image: attnviz explain --image cat.png --model ./vit-base-patch16-224 --layer 11 --query "[CLS]" --png cls.png
     """
     _fetch(model, download)
     if image is not None:
         trace = _image_trace(image, model, layer, text)
     else:
+        parts = _modern(model, rope, rope_theta, window=window)
         trace = _self_trace(SEED_SENTENCE if text is None else text, model=model, layer=layer,
                             no_special=no_special, causal=causal, seed=seed, d_model=d_model, d_k=d_k,
-                            weights=weights, tokenizer=tokenizer)
+                            weights=weights, tokenizer=tokenizer, **parts)
     h, focus = _head(head, trace), _focus(query, [t.label for t in trace.query_tokens])
     _check_stage(stage.value, trace, h)
 
@@ -81,6 +95,10 @@ def explain(
     def figure(fig, style):
         if image is not None:  # the focus query's row laid over the image, beside the softmax
             return fig.cross_figure(trace, head=h, focus=focus, **style)
+        if stage is Stage.rope:
+            return fig.rope_figure(trace, head=h, focus=focus, **style)
+        if stage is Stage.gqa:
+            return fig.gqa_figure(trace, focus=focus, **style)
         return fig.pipeline_figure(trace, head=h, **style)
 
     _finish(out, name="image" if image is not None else "pipeline", doc=lambda: _json("trace_to_json", trace),

@@ -7,16 +7,19 @@ import typer
 from ..errors import InputError
 from ..output import Output, _finish, _json
 from . import app
-from .common import _fetch, _focus, _head
+from .common import _fetch, _focus, _head, _modern
 from .options import (
     SEED_SENTENCE,
     Causal,
     DModel,
     Download,
+    KVHeads,
     ModelOpt,
     NHeads,
     NoSpecial,
     Query,
+    Rope,
+    RopeTheta,
     Seed,
     Split,
     Text,
@@ -53,16 +56,25 @@ def heads(
                                             "text of at most √(4096² / (layers × heads)) tokens, 341 for GPT-2).")
                      ] = "0",
     no_special: NoSpecial = False,
+    kv_heads: KVHeads = None,
+    rope: Rope = False,
+    rope_theta: RopeTheta = 10000.0,
 ) -> None:
     """Multi-head attention: each head's softmax side by side, then concat and W_O.
 
     Texts of up to √(4,096² / heads) tokens: 2,896 for 2 heads, 2,048 for 4, 512 for 64.
 
+    --kv-heads G: grouped-query attention (Llama, Mistral, Qwen): G K/V heads, each shared by heads / G query
+    heads; each group keeps the K and V projection of its first head.
+
     Example: attnviz heads "고양이는 침대에서 잔다" --heads 4 --png heads.png
+    GQA: attnviz heads "고양이는 침대에서 잔다" --heads 4 --kv-heads 2
     Real model, every layer: attnviz heads "The cat sat on the mat" --model minilm --layer all --png grid.png
     """
     _fetch(model, download)
     from ..pipeline import self_attention
+
+    parts = _modern(model, rope, rope_theta, kv_heads=kv_heads)
 
     sentence = SEED_SENTENCE if text is None else text
     if model is not None:
@@ -73,7 +85,7 @@ def heads(
                          f"by --heads, or give --d-k")
     width = d_k if d_k is not None else max(d_model // n_heads, 1)
     common = dict(seed=seed, d_model=d_model, d_k=width, n_heads=n_heads, weights=weights,
-                  tokenizer=tokenizer, causal=causal)
+                  tokenizer=tokenizer, causal=causal, **parts)
     trace = self_attention(sentence, split=(split or Split.merged).value, **common)
     focus = _focus(query, [t.label for t in trace.query_tokens])
     h = None if head is None else _head(head, trace)

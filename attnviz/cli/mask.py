@@ -2,7 +2,7 @@
 
 from ..output import Output, _finish, _json
 from . import app
-from .common import _fetch, _focus, _self_trace
+from .common import _fetch, _focus, _modern, _self_trace
 from .options import (
     DK,
     SEED_SENTENCE,
@@ -17,6 +17,7 @@ from .options import (
     Text,
     TokenizerOpt,
     WeightsFile,
+    Window,
     output_options,
 )
 
@@ -38,6 +39,7 @@ def mask(
     model: ModelOpt = None,
     download: Download = False,
     layer: Layer = 0,
+    window: Window = None,
 ) -> None:
     """Show how a mask hides keys: the ○/× grid, −∞ scores, and softmax rows with exact zeros.
 
@@ -45,14 +47,17 @@ def mask(
     --causal). With neither, the encoder (no mask) is shown beside the decoder (causal mask).
     Texts (and --pad-to) of up to 4,096 tokens.
 
+    --window W: a sliding window (Mistral, Gemma): also hidden where i − j ≥ W.
+
     Example: attnviz mask "고양이는 침대에서 잔다" --causal --pad-to 7
+    Sliding window: attnviz mask "고양이는 침대에서 잔다" --window 2
     """
     _fetch(model, download)
 
     common = dict(seed=seed, d_model=d_model, d_k=d_k, weights=weights, tokenizer=tokenizer, pad_to=pad_to,
-                  model=model, layer=layer)
+                  model=model, layer=layer, **_modern(model, window=window))
     sentence = SEED_SENTENCE if text is None else text
-    compare_mode = not causal and pad_to is None
+    compare_mode = not causal and pad_to is None and window is None
     trace = _self_trace(sentence, causal=causal or compare_mode, **common)
     plain = _self_trace(sentence, causal=False, **common) if compare_mode else None
     if plain is not None and plain.heads[0].mask is not None:  # a decoder checkpoint masks on its own: no

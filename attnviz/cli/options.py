@@ -48,6 +48,17 @@ class Activation(str, Enum):
     relu = "relu"
 
 
+class NormKind(str, Enum):
+    layer = "layer"
+    rms = "rms"
+
+
+class FFNKind(str, Enum):
+    plain = "plain"
+    swiglu = "swiglu"
+    geglu = "geglu"
+
+
 class Sample(str, Enum):
     greedy = "greedy"
     top_k = "top-k"
@@ -75,7 +86,8 @@ PadTo = Annotated[int | None, typer.Option("--pad-to", min=1, max=4096,
 ModelOpt = Annotated[str | None, typer.Option(
     "--model", help="A real checkpoint: a folder with config.json, model.safetensors and tokenizer.json, a "
                     "Hugging Face repo id (from the local cache, or fetched with --download), or minilm. Replaces the "
-                    "seeded weights.")]
+                    "seeded weights. Families (config.json model_type): bert, roberta, distilbert, gpt2, llama, "
+                    "mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3.")]
 Download = Annotated[bool, typer.Option(
     "--download", help="Let --model fetch a Hugging Face repo missing from the local cache: only config.json, "
                        "model.safetensors and tokenizer.json, into that cache. Without it attnviz never uses "
@@ -83,6 +95,17 @@ Download = Annotated[bool, typer.Option(
 Layer = Annotated[int, typer.Option(min=0, max=1023, help="Layer of --model, counting from 0.")]
 NoSpecial = Annotated[bool, typer.Option("--no-special", help="Hide [CLS], [SEP], [PAD], <BOS> rows and columns "
                                                               "from the display (the numbers keep them).")]
+Rope = Annotated[bool, typer.Option("--rope", help="Rotary positions (RoPE, as in Llama) instead of adding "
+                                                  "sinusoidal ones: each pair of q/k dims turns by position · ω.")]
+RopeTheta = Annotated[float, typer.Option("--rope-theta", min=1.000001, max=1e9,
+                                          help="RoPE's base: ω_i = base^(−2i / d_k) (Llama 3: 500000).")]
+KVHeads = Annotated[int | None, typer.Option(
+    "--kv-heads", min=1, max=64, help="Grouped-query attention: this many K/V heads, each shared by --heads / "
+                                      "--kv-heads query heads (1 = multi-query) \\[default: --heads].",
+    show_default=False)]
+Window = Annotated[int | None, typer.Option(
+    "--window", min=1, max=4096, help="Sliding-window mask (Mistral, Gemma): each token sees itself and the "
+                                      "WINDOW − 1 tokens before it (implies --causal).")]
 DFF = Annotated[int | None, typer.Option("--d-ff", min=1, max=16384,
                                          help="Width of the feed-forward layer \\[default: 4 × d_model].",
                                          show_default=False)]

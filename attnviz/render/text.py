@@ -753,14 +753,39 @@ WORDS.update({
                   "{label}: mean(x²) = {ms}, ε = {eps} → RMS = √(mean(x²) + ε) = {rms}; x / RMS의 RMS = {r1}"),
     "rms_scale": ("Then each dimension is multiplied by the learned scale {scale} (no mean, no β):",
                   "그다음 차원마다 학습된 스케일 {scale}를 곱합니다 (평균도 β도 없음):"),
+    "rms_scale_one": ("Here w = 1 in every dimension (its initial value), so RMSNorm(x) is x / RMS itself.",
+                      "여기서는 모든 차원의 w = 1 (초기값)이므로 RMSNorm(x)는 x / RMS 그대로입니다."),
     "gated_shapes": ("{t} × {d} → gate, up: {t} × {f} → {act}(gate) ⊙ up → {t} × {d}",
                      "{t} × {d} → gate, up: {t} × {f} → {act}(gate) ⊙ up → {t} × {d}"),
     "gated_focus": ("{label}: {act}(gate) × up = product, the first hidden units:",
                     "{label}: {act}(gate) × up = 곱, 앞쪽 은닉 유닛:"),
-    "block_dims_rms": ("d_model = {d}, d_ff = {f}, heads = {h} (K/V heads {g}), {act} {ffn}, {order}-norm {norm}, "
-                       "ε = {eps}",
-                       "d_model = {d}, d_ff = {f}, 헤드 {h}개 (K/V 헤드 {g}개), {act} {ffn}, {order}-norm {norm}, "
-                       "ε = {eps}"),
+    "block_dims_rms": ("d_model = {d}, d_ff = {f}, heads = {h}{kv}, {ffn}, {order}-norm {norm}, ε = {eps}",
+                       "d_model = {d}, d_ff = {f}, 헤드 {h}개{kv}, {ffn}, {order}-norm {norm}, ε = {eps}"),
+    "kv_heads_n": (" (K/V heads {g})", " (K/V 헤드 {g}개)"),
+    "ffn_gated_desc": ("{kind} ({act} gate)", "{kind} ({act} 게이트)"),
+})
+
+# the RoPE and GQA figures (render/figure/rope.py, gqa.py)
+WORDS.update({
+    "fig_positions": ("positions m (rows)", "위치 m (행)"),
+    "fig_pairs": ("pairs i (columns): dims i and i + r/2", "쌍 i (열): 차원 i와 i + r/2"),
+    "fig_rope_angles": ("θ = m · ω_i mod 2π: where each pair points (a cyclic colour scale)",
+                        "θ = m · ω_i mod 2π: 각 쌍이 가리키는 방향 (순환 색 척도)"),
+    "fig_rope_table": ("The angle of every pair at every position", "위치마다, 쌍마다의 회전 각도"),
+    "fig_rope_sub": ("ω_i = 1 / base^(2i / r),  base = {base},  r = {r} of d_k = {d_k} dims rotated",
+                     "ω_i = 1 / base^(2i / r),  base = {base},  d_k = {d_k}차원 중 r = {r}차원 회전"),
+    "fig_q_rope": ("Q{q} “{token}” (head {head}) before and after RoPE", "Q{q} “{token}” (헤드 {head}) RoPE 전후"),
+    "fig_pair": ("pair {i} (d{a}, d{b})\nθ = {t}", "{i}번 쌍 (d{a}, d{b})\nθ = {t}"),
+    "fig_pair_legend": ("dashed: q before RoPE · solid: after, turned by θ · dotted: the same length",
+                        "점선 화살표: RoPE 전 q · 실선: θ만큼 돌린 후 · 점 원: 같은 길이"),
+    "fig_query_heads": ("query heads", "쿼리 헤드"),
+    "fig_kv_heads": ("K/V heads", "K/V 헤드"),
+    "fig_gqa_sub": ("h = {h} query heads share g = {g} K/V heads: query head i reads K/V head ⌊i / (h/g)⌋",
+                    "쿼리 헤드 h = {h}개가 K/V 헤드 g = {g}개를 나눠 씀: 쿼리 헤드 i는 K/V 헤드 ⌊i / (h/g)⌋를 읽음"),
+    "fig_cache": ("KV cache per token and layer (numbers)", "토큰 하나, 층 하나의 KV 캐시 (숫자 개수)"),
+    "fig_cache_mha": ("multi-head: 2 · h · d_k = {n}", "멀티 헤드: 2 · h · d_k = {n}"),
+    "fig_cache_gqa": ("this model: 2 · g · d_k = {n} ({pct})", "이 모델: 2 · g · d_k = {n} ({pct})"),
+    "fig_group": ("group {kv}", "그룹 {kv}"),
 })
 
 # --- real images: a ViT's patches, a captioner's cross-attention, rollout on the picture (render/*/vision.py) ---

@@ -1,4 +1,5 @@
-"""Figures as PNG/SVG/PDF: the pipeline, one per stage, and the mask, heads, cross, √d_k and softmax views.
+"""Figures as PNG/SVG/PDF: the pipeline, one per stage, and the mask, heads, cross, √d_k, softmax, RoPE and GQA
+views.
 
 The only package in attnviz that imports matplotlib. It
 uses the object API alone (`Figure()`, `fig.savefig`), never pyplot and never a global rcParams change;
@@ -18,7 +19,7 @@ Modules, each importing only those above it:
   heatmap   a heatmap, its tick labels, cell values and colour bar
   canvas    a themed Figure, axes and text placed in inches, titles, headline, footer
   checks    argument checks (head, focus row, theme, language, precision)
-  pipeline, mask, heads, cross, lessons, block   the figures
+  pipeline, mask, heads, cross, lessons, block, rope, gqa   the figures
   save      PNG/SVG/PDF files, atomically and byte-reproducibly
   read      the strings a figure draws, for tests
 """
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 from .block import block_figure
 from .cross import cross_figure
+from .gqa import gqa_figure
 from .heads import heads_figure, layers_figure
 from .heatmap import CELL_TEXT_MAX
 from .layout import MAX_TICKS_PIPELINE, MAX_TICKS_STAGE
@@ -35,13 +37,14 @@ from .mask import mask_figure
 from .panels import STAGES
 from .pipeline import pipeline_figure, stage_figure
 from .read import labels, texts
+from .rope import rope_figure
 from .save import FORMATS, STAGE_FILES, save_figure, save_stage_figures, save_view
 from .style import FONT_FAMILY, NUMBER_FAMILY, THEMES, Theme
 
 __all__ = [
     # figures: each returns a matplotlib Figure
     "pipeline_figure", "stage_figure", "mask_figure", "heads_figure", "layers_figure", "cross_figure",
-    "scale_figure", "softmax_figure", "block_figure",
+    "scale_figure", "softmax_figure", "block_figure", "rope_figure", "gqa_figure",
     # files
     "save_view", "save_figure", "save_stage_figures", "FORMATS", "STAGES", "STAGE_FILES",
     # reading a figure back

@@ -43,12 +43,13 @@ def block_figure(block, *, theme: str = "light", lang: str = "en", precision: in
         if block.final_norm is not None:
             stages.append(("final LayerNorm", block.final_norm.output))
     else:
+        norm = "RMSNorm" if block.norm1.kind == "rms" else "LayerNorm"
         stages = [("x", attn.x), ("Attn(x)", attn.output), ("x + Attn(x)", block.norm1.input),
-                  ("LayerNorm", block.norm1.output)]
+                  (norm, block.norm1.output)]
         if decoder:
-            stages += [("Cross(·)", block.cross_attention.output), ("+ → LayerNorm", block.norm2.output)]
+            stages += [("Cross(·)", block.cross_attention.output), (f"+ → {norm}", block.norm2.output)]
         last = block.norm3 if decoder else block.norm2
-        stages += [(f"FFN ({block.ffn.activation})", block.ffn.output), ("+ → LayerNorm", last.output)]
+        stages += [(f"FFN ({block.ffn.activation})", block.ffn.output), (f"+ → {norm}", last.output)]
     width, height = 16.0, 9.0
     fig = _new_figure((width, height), th)
     n = len(stages)

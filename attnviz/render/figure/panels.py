@@ -92,6 +92,9 @@ def _panel(trace: Trace, stage: str, head: int, lang: str, precision: int) -> Pa
         return square(hd.scores, f"Q ({sh(t, dk)}) · Kᵀ ({sh(dk, s)}) → {sh(t, s)}", sequential=False)
     if stage == "scaled":
         formula = f"÷ √d_k = √{dk} = {_num(math.sqrt(dk), precision)}  → {sh(t, s)}"
+        info = trace.attention
+        if info is not None and not math.isclose(info.scale, dk ** -0.5, rel_tol=1e-6):  # Gemma's own scale
+            formula = f"× scale = {info.scale:.4g}  → {sh(t, s)}"
         note = "" if hidden is None else f"{word('hidden', lang)} (−∞)"
         return square(hd.scaled, formula, sequential=False, hidden=hidden, hidden_text="−∞", note=note)
     if stage == "softmax":

@@ -36,8 +36,12 @@ def pipeline_figure(trace: Trace, *, head: int = 0, theme: str = "light", lang: 
     hd = trace.heads[head]
     panels = [_panel(trace, stage, head, lang, precision) for stage in ("scores", "scaled", "softmax", "output")]
     op_size, cap_size, title_size, label, margin = 11.0, 12.0, 15.0, 11.0, 0.35
+    info = trace.attention
+    scale_op = f"{word('op_scale', lang)}\n= {_num(math.sqrt(trace.d_k), precision)}"
+    if info is not None and not math.isclose(info.scale, trace.d_k ** -0.5, rel_tol=1e-6):  # Gemma's own scale
+        scale_op = f"× {info.scale:.4g}"  # the number the scores are multiplied by, not a division
     ops = [
-        f"{word('op_scale', lang)}\n= {_num(math.sqrt(trace.d_k), precision)}",
+        scale_op,
         _wrap(word("op_softmax" if hd.mask is None else "op_mask_softmax", lang), op_size, 0.7),
         word("op_v", lang),
     ]
@@ -49,7 +53,9 @@ def pipeline_figure(trace: Trace, *, head: int = 0, theme: str = "light", lang: 
     side = (width - 2 * margin - 4 * left - 3 * gap) / 4
     ticks = [_plan(p, MAX_TICKS_PIPELINE, label, nominal, side) for p in panels]
     bottom = max(_bottom_margin(p, t, label) for p, t in zip(panels, ticks))
-    captions = [_wrap(caption(p.stage, lang), cap_size, side + 0.3) for p in panels]
+    own_scale = info is not None and not math.isclose(info.scale, trace.d_k ** -0.5, rel_tol=1e-6)
+    keys = ["scaled_by" if own_scale and p.stage == "scaled" else p.stage for p in panels]  # Gemma: × scale
+    captions = [_wrap(caption(key, lang), cap_size, side + 0.3) for key in keys]
     heading_lines = max(p.heading.count("\n") + 1 for p in panels)
     above = 0.35 + 2 * title_size * 1.3 / 72 + heading_lines * 11 * 1.25 / 72  # title, formula, note
     cap_lines = max(c.count("\n") + 1 for c in captions)
@@ -63,7 +69,7 @@ def pipeline_figure(trace: Trace, *, head: int = 0, theme: str = "light", lang: 
 
     fits = side + 0.2  # a title may reach a little into the gaps beside its panel
     heading_size = min(_fit(p.heading, 11, fits) for p in panels)  # one size for all four panels
-    mains = [title(p.stage, lang).replace(" · ", "\n", 1) for p in panels]  # "Step 1" above "Scores Q·Kᵀ"
+    mains = [title(key, lang).replace(" · ", "\n", 1) for key in keys]  # "Step 1" above "Scores Q·Kᵀ"
     main_size = min(_fit(m, title_size, fits) for m in mains)
     for i, panel in enumerate(panels):
         x = x0 + i * (left + side + gap)

@@ -15,7 +15,9 @@ from ...files import atomic_write
 from ...trace import Trace
 from . import png
 from .checks import _check
+from .gqa import gqa_figure
 from .pipeline import stage_figure
+from .rope import rope_figure
 
 #: File formats save_figure writes, chosen by the path's extension.
 FORMATS = ("png", "svg", "pdf")
@@ -73,11 +75,24 @@ def save_view(fig: Figure, path: str | Path, *, dpi: float = 150) -> Path:
     return path
 
 
+#: (file name, figure) written after STAGE_FILES for the traces that have that stage.
+EXTRA_FILES = (("09-rope", "rope"), ("10-gqa", "gqa"))
+
+
+def _extra_figures(trace: Trace) -> list[tuple[str, str]]:
+    """The stages of today's decoders this trace has: RoPE, fewer K/V heads than query heads."""
+    info = trace.attention
+    has = {"rope": info is not None and info.rope is not None,
+           "gqa": info is not None and info.n_kv_heads != trace.n_heads}
+    return [(name, stage) for name, stage in EXTRA_FILES if has[stage]]
+
+
 def save_stage_figures(trace: Trace, out_dir: str | Path, *, fmt: str = "png", dpi: int = 150,
                        theme: str = "light", lang: str = "en", head: int = 0, precision: int = 2
                        ) -> list[Path]:
     """Write 00-pipeline, 01-embeddings, 02-q, 03-k, 04-v, 05-scores, 06-scaled, 07-softmax and
-    08-output (`.fmt`) into `out_dir`, creating it if its parent folder exists. Returns the paths."""
+    08-output (`.fmt`) into `out_dir`, creating it if its parent folder exists; a trace with RoPE adds
+    09-rope, one with fewer K/V heads than query heads 10-gqa. Returns the paths."""
     fmt = fmt.lower().lstrip(".")
     if fmt not in FORMATS:
         raise OutputError(f"cannot write {fmt!r} figures: choose one of {', '.join(FORMATS)}")
@@ -94,13 +109,20 @@ def save_stage_figures(trace: Trace, out_dir: str | Path, *, fmt: str = "png", d
             out_dir.mkdir(exist_ok=True)
         except OSError as exc:
             raise OutputError(f"cannot create {out_dir}: {exc.strerror} (choose a writable folder)") from None
-    paths = [out_dir / f"{name}.{fmt}" for name, _ in STAGE_FILES]
+    files = [*STAGE_FILES, *_extra_figures(trace)]
+    paths = [out_dir / f"{name}.{fmt}" for name, _ in files]
+    style = dict(theme=theme, lang=lang, precision=precision)
     # PNG: each figure is encoded and written on a second thread while the next one is drawn (zlib
     # releases the GIL); an error there is raised here, by result()
     with ThreadPoolExecutor(max_workers=1) as writer:
         jobs = []
-        for path, (_, stage) in zip(paths, STAGE_FILES):
-            fig = stage_figure(trace, stage, head=head, theme=theme, lang=lang, precision=precision)
+        for path, (_, stage) in zip(paths, files):
+            if stage == "rope":
+                fig = rope_figure(trace, head=head, **style)
+            elif stage == "gqa":
+                fig = gqa_figure(trace, **style)
+            else:
+                fig = stage_figure(trace, stage, head=head, **style)
             if fmt == "png":
                 jobs.append(writer.submit(_write_png, path, _pixels(fig, dpi), dpi))
             else:

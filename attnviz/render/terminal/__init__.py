@@ -11,6 +11,7 @@ reverse):
     flash    tiled attention block by block                                   block    one transformer block
     flow     the encoder–decoder walk                                         survey   head survey, rollout, lens
     vision   a real image model's patches and patch grid (explain --image)
+    decoder  RoPE, GQA, the scale used, soft-cap and the sliding window of today's decoders (explain, heads)
 
 A name is looked up here (PEP 562 `__getattr__`), so `from attnviz.render.terminal import explain_view`
 imports common, matrix and explain alone: the explain view does not pay for the other views, nor for rich's
@@ -35,6 +36,7 @@ _MODULES = {  # module → the public names it owns
     "flow": ("FLOW_STEPS_SHOWN", "flow_view"),
     "survey": ("lens_view", "rollout_view", "survey_view"),
     "vision": ("image_grid_panel", "image_view", "vit_input_panel"),
+    "decoder": ("gqa_panel", "mask_panel", "qk_norm_line", "rope_panel", "scaled_by_panel", "softcap_panel"),
 }
 _MODULE_OF = {name: module for module, names in _MODULES.items() for name in names}
 

@@ -96,8 +96,11 @@ def _rms_panel(norm: NormTrace, n: str, tokens, focus: int, view: View, key: str
     parts: list[RenderableType] = [_note("blk_rmsnorm", view),
                                    *([Text(caption(key, view.lang), style="dim")] if key != "blk_rmsnorm" else []),
                                    table, *([cut] if cut else []), Text(line, style="bold"),
-                                   Text(word("rms_scale", view.lang).format(scale=scale_name), style="dim"),
-                                   scale_table, *([scale_cut] if scale_cut else [])]
+                                   Text(word("rms_scale", view.lang).format(scale=scale_name), style="dim")]
+    if np.all(norm.scale == 1):  # the seeded block's initial w = 1: nothing to show but the rule
+        parts.append(Text(word("rms_scale_one", view.lang), style="dim"))
+    else:
+        parts += [scale_table, *([scale_cut] if scale_cut else [])]
     parts += _matrix(norm.output, tokens, view, "RMSNorm(x)", focus)
     return _panel(key, Group(*parts), view, n=n, **fmt)
 
@@ -252,7 +255,13 @@ def _pre_ln_parts(bt: EncoderBlockTrace, tokens, focus: int, view: View) -> list
 def _steps_text(bt: EncoderBlockTrace, view: View) -> str:
     """The header's list of steps: the seeded post-LN wording, or a pre-norm block's own order."""
     if not (bt.kind == "encoder" and bt.norm_first):
-        return word(f"block_steps_{bt.kind}", view.lang)
+        text = word(f"block_steps_{bt.kind}", view.lang)
+        if bt.params.norm == "rms":
+            text = text.replace("LayerNorm", "RMSNorm")
+        if bt.params.gated:
+            text = "\n".join(title("blk_gated", view.lang).format(n=line[0], kind=_gated_name(bt.params.activation))
+                             if "(FFN)" in line else line for line in text.split("\n"))
+        return text
     steps = _pre_steps(bt, bt.attention.query_tokens, 0, view)
     return "\n".join(title(key, view.lang).format(n=CIRCLED[i], **fmt) for i, (key, fmt, _) in enumerate(steps))
 
@@ -274,9 +283,13 @@ def block_view(block_trace: EncoderBlockTrace | DecoderBlockTrace, *, focus: int
     pre = not decoder and bt.norm_first
     dims_key = "block_dims_rms" if p.norm == "rms" or p.gated else "block_dims_pre" if pre else "block_dims"
     info = first.attention
+    act = ACT_NAMES.get(p.activation, p.activation)
+    g = first.n_heads if info is None else info.n_kv_heads
+    ffn = (word("ffn_gated_desc", view.lang).format(kind=_gated_name(p.activation), act=act) if p.gated
+           else f"{act} FFN")
     dims = word(dims_key, view.lang).format(
-        d=p.d_model, f=p.d_ff, h=first.n_heads, act=ACT_NAMES.get(p.activation, p.activation), eps=f"{p.eps:g}",
-        g=first.n_heads if info is None else info.n_kv_heads, ffn=_gated_name(p.activation) if p.gated else "FFN",
+        d=p.d_model, f=p.d_ff, h=first.n_heads, act=act, eps=f"{p.eps:g}", ffn=ffn,
+        kv=word("kv_heads_n", view.lang).format(g=g) if g != first.n_heads else "",
         norm="RMSNorm" if p.norm == "rms" else "LayerNorm", order=("pre" if pre else "post"))
     key, fmt, model_lines = ((f"block_{bt.kind}", {}, []) if decoder else _model_head(bt, view))
     head: list[RenderableType] = [Text(_steps_text(bt, view)), Text(dims, style="dim"), *model_lines]

@@ -133,8 +133,9 @@ def rope_panel(trace: Trace, head: int, focus: int, view: View) -> Panel:
     return _panel("rope", Group(*parts), view, subtitle=f"T × r/2 = {len(toks)} × {half}")
 
 
-def gqa_panel(trace: Trace, head: int, view: View) -> Panel:
-    """[GQA] which query heads share which K/V head, that they read the same K and V, and the KV cache saved."""
+def gqa_panel(trace: Trace, head: int | None, view: View) -> Panel:
+    """[GQA] which query heads share which K/V head, that they read the same K and V, and the KV cache saved.
+    `head`: the head the view shows, marked in the table (None: every head is shown, none marked)."""
     info = trace.attention
     h, g = trace.n_heads, info.n_kv_heads
     group = h // g
@@ -146,10 +147,10 @@ def gqa_panel(trace: Trace, head: int, view: View) -> Panel:
     for kv in range(g):
         members = [i for i in range(h) if kv_of[i] == kv]
         line = Text(f"{header[0]} {_span(members):<{width}} → {header[1]} {kv + 1}")
-        if head in members:
+        if head is not None and head in members:
             line.append(f"   ← {word('gqa_this', view.lang).format(head=head + 1, kv=kv + 1)}", style="bold")
         rows.append(line)
-    keep = kv_of[head]
+    keep = 0 if head is None else kv_of[head]
     d_k = trace.d_k
     pct = f"{100 * g / h:.3g}%"
     parts: list[RenderableType] = [

@@ -42,6 +42,11 @@ def heads_view(trace: Trace, *, focus: int = 0, view: View) -> Group:
                  Text(word("most_per_head", view.lang).format(q=focus + 1, label=label), style="bold"),
                  *_lines(best, view))
     parts: list[RenderableType] = [_panel("heads", body, view, h=h), ARROW]
+    info = trace.attention
+    if info is not None and info.n_kv_heads != h:  # grouped-query attention: which heads share K and V
+        from .decoder import gqa_panel
+
+        parts += [gqa_panel(trace, None, view), ARROW]
     d_v = trace.heads[0].output.shape[1]
     cols = [f"H{i + 1}\nd{j + 1}" for i in range(h) for j in range(d_v)]
     table, cut = matrix_table(trace.concat, _indexed("", trace.query_tokens), cols, view, corner="concat",
