@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ...errors import InputError, OutputError
-from ...files import atomic_write
+from ...files import atomic_write, ensure_dir, transaction
 from ...trace import Trace
 from . import png
 from .checks import _check
@@ -77,36 +77,29 @@ def save_stage_figures(trace: Trace, out_dir: str | Path, *, fmt: str = "png", d
                        theme: str = "light", lang: str = "en", head: int = 0, precision: int = 2
                        ) -> list[Path]:
     """Write 00-pipeline, 01-embeddings, 02-q, 03-k, 04-v, 05-scores, 06-scaled, 07-softmax and
-    08-output (`.fmt`) into `out_dir`, creating it if its parent folder exists. Returns the paths."""
+    08-output (`.fmt`) into `out_dir`, creating it if its parent folder exists: all of them or, when one
+    fails, none (and no new folder). Returns the paths."""
     fmt = fmt.lower().lstrip(".")
     if fmt not in FORMATS:
         raise OutputError(f"cannot write {fmt!r} figures: choose one of {', '.join(FORMATS)}")
     _check(trace, head, theme, lang, precision)
     _check_dpi(dpi)
     out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputError(f"cannot write figures into {out_dir}: it is a file; give a folder name")
-    if not out_dir.is_dir():
-        parent = out_dir.parent
-        if not parent.is_dir():
-            raise OutputError(f"cannot create {out_dir}: the folder {parent} does not exist (create it first)")
-        try:
-            out_dir.mkdir(exist_ok=True)
-        except OSError as exc:
-            raise OutputError(f"cannot create {out_dir}: {exc.strerror} (choose a writable folder)") from None
     paths = [out_dir / f"{name}.{fmt}" for name, _ in STAGE_FILES]
-    # PNG: each figure is encoded and written on a second thread while the next one is drawn (zlib
-    # releases the GIL); an error there is raised here, by result()
-    with ThreadPoolExecutor(max_workers=1) as writer:
-        jobs = []
-        for path, (_, stage) in zip(paths, STAGE_FILES):
-            fig = stage_figure(trace, stage, head=head, theme=theme, lang=lang, precision=precision)
-            if fmt == "png":
-                jobs.append(writer.submit(_write_png, path, _pixels(fig, dpi), dpi))
-            else:
-                _save(fig, path, fmt, dpi)
-        for job in jobs:
-            job.result()
+    with transaction():  # all nine figures or none (and no folder left behind)
+        ensure_dir(out_dir)
+        # PNG: each figure is encoded and written on a second thread while the next one is drawn (zlib
+        # releases the GIL); an error there is raised here, by result()
+        with ThreadPoolExecutor(max_workers=1) as writer:
+            jobs = []
+            for path, (_, stage) in zip(paths, STAGE_FILES):
+                fig = stage_figure(trace, stage, head=head, theme=theme, lang=lang, precision=precision)
+                if fmt == "png":
+                    jobs.append(writer.submit(_write_png, path, _pixels(fig, dpi), dpi))
+                else:
+                    _save(fig, path, fmt, dpi)
+            for job in jobs:
+                job.result()
     return paths
 
 
