@@ -31,9 +31,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import attention
-from .errors import InputError
-from .layers import EPS, BlockParams, FFNTrace, NormTrace, ffn_trace
-from .layers import layer_norm_stages as norm_trace
+from .errors import InputError, WeightsError
+from .layers import EPS, BlockParams, FFNTrace, NormTrace, ffn_trace, layer_norm_stages
 from .tokens import DEFAULT_TOKENIZER, Token, bos_token, tokenize
 from .trace import Trace, check_length, embed_with_positions, project_heads
 from .weights import DECIMALS, Weights, check_sizes, init_weights
@@ -64,6 +63,16 @@ def init_block_params(rng: np.random.Generator, d_model: int, d_ff: int | None =
     return BlockParams(w1, b1, w2, b2, tuple(ones.copy() for _ in range(n_norms)),
                        tuple(zeros.copy() for _ in range(n_norms)), activation, eps)
 
+
+def norm_trace(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float = EPS) -> NormTrace:
+    """layers.layer_norm_stages, its overflow named: the residual of finite but huge weights (1e100) can have
+    a variance past float64's range, which would show as inf and make every row 0."""
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below, once, clearly
+        norm = layer_norm_stages(x, gamma, beta, eps)
+    if not (np.isfinite(norm.mean).all() and np.isfinite(norm.var).all()):
+        raise WeightsError(f"LayerNorm's variance overflowed float64 (its input reaches "
+                           f"{float(np.abs(norm.input).max()):.3g}): the weights are too large; scale them down")
+    return norm
 
 
 @dataclass(frozen=True)

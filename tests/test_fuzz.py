@@ -133,3 +133,64 @@ def test_huge_text_is_refused_or_handled(command, text):
     result = check(COMMANDS[command](text))
     if result.exit_code == 1:
         assert "at most" in result.stderr or "tokens" in result.stderr, result.stderr
+
+
+# --- issue 13: odd values, hostile files, output targets -------------------------------------------
+
+def strict_json(text):
+    """json.loads that refuses NaN and ±Infinity (JSON has no such values; Python writes them anyway)."""
+    import json
+
+    def refuse(name):
+        raise AssertionError(f"{name} in the JSON output")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def check_quiet(args):
+    """check(), with every RuntimeWarning (numpy's overflow and invalid-value warnings) an error."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        return check(args)
+
+
+def _huge_weights(tmp_path, scale, name="huge.npz"):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    shapes = {"w_q": (8, 4), "w_k": (8, 4), "w_v": (8, 4), "w_o": (4, 8)}
+    path = tmp_path / name
+    np.savez(path, **{n: rng.standard_normal(s) * scale for n, s in shapes.items()})
+    return str(path)
+
+
+@pytest.mark.parametrize("command", [["explain"], ["mask", "--causal"], ["heads", "--heads", "1"], ["cross"],
+                                     ["flash"], ["block"], ["block", "--decoder", "--source", "a b"]])
+def test_weights_that_overflow_are_refused_not_shown(tmp_path, command):
+    result = check_quiet([*command, "--weights", _huge_weights(tmp_path, 1e200), "--json", "-"])
+    assert result.exit_code == 1 and "overflowed float64" in result.stderr and "scale the weights down" in \
+        result.stderr, result.stderr
+
+
+def test_huge_but_representable_weights_give_finite_json_or_a_layernorm_error(tmp_path):
+    import numpy as np
+
+    weights = _huge_weights(tmp_path, 1e100)
+    result = check_quiet(["explain", "--weights", weights, "--json", "-"])
+    assert result.exit_code == 0
+    doc = strict_json(result.stdout)
+    assert np.abs(np.asarray(doc["output"])).max() > 1e200  # huge, and finite
+    np.testing.assert_allclose(np.asarray(doc["heads"][0]["weights"]).sum(axis=1), 1.0)
+    result = check_quiet(["block", "--weights", weights, "--json", "-"])  # residual ~1e201: variance ~1e402
+    assert result.exit_code == 1 and "LayerNorm's variance overflowed float64" in result.stderr, result.stderr
+    result = check_quiet(["block", "--weights", _huge_weights(tmp_path, 1e50, "big.npz"), "--json", "-"])
+    assert result.exit_code == 0
+    assert np.all(np.isfinite(np.asarray(strict_json(result.stdout)["norm1"]["var"])))
+
+
+def test_long_text_overflowing_float32_is_refused(tmp_path):
+    # past 1,024² cells a head the T×S stages are float32: scores of ~1e40 fit float64 but not float32
+    result = check_quiet(["explain", "a " * 1100, "--weights", _huge_weights(tmp_path, 1e19), "--stage", "input"])
+    assert result.exit_code == 1 and "overflowed float32" in result.stderr, result.stderr
