@@ -92,7 +92,8 @@ def token_embedding(piece: str, seed: int, d_model: int) -> np.ndarray:
     It depends on the seed and the token's text alone, so a token gets the same vector in every
     sentence (the generator is seeded with [seed, first 8 bytes of blake2b(text)]).
     """
-    digest = int.from_bytes(hashlib.blake2b(piece.encode("utf-8"), digest_size=8).digest(), "little")
+    data = piece.encode("utf-8", "surrogatepass")  # a lone surrogate (invalid UTF-8 in argv) hashes too
+    digest = int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
     rng = np.random.default_rng([seed, digest])
     return np.round(rng.standard_normal(d_model), DECIMALS)
 
