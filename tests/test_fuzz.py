@@ -194,3 +194,15 @@ def test_long_text_overflowing_float32_is_refused(tmp_path):
     # past 1,024² cells a head the T×S stages are float32: scores of ~1e40 fit float64 but not float32
     result = check_quiet(["explain", "a " * 1100, "--weights", _huge_weights(tmp_path, 1e19), "--stage", "input"])
     assert result.exit_code == 1 and "overflowed float32" in result.stderr, result.stderr
+
+
+def test_tokenizer_without_an_unknown_token_meets_an_unknown_word(tmp_path):
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    tok = Tokenizer(models.WordLevel({"cat": 0, "sat": 1}))  # no unk_token
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    path = tmp_path / "tokenizer.json"
+    tok.save(str(path))
+    assert check(["explain", "cat sat", "--tokenizer", str(path), "--stage", "input"]).exit_code == 0
+    result = check(["explain", "cat dog", "--tokenizer", str(path)])
+    assert result.exit_code == 1 and "no unknown token" in result.stderr, result.stderr
