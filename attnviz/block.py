@@ -40,6 +40,20 @@ from .weights import DECIMALS, Weights, check_sizes, init_weights
 ACTIVATIONS = ("gelu", "relu")  # what the seeded block offers (--activation)
 FFN_RATIO = 4  # d_ff = 4 · d_model unless given (512 → 2048 in the original Transformer)
 PARAMS_STREAM, CROSS_STREAM, SOURCE_STREAM = 2, 3, 4
+MAX_D_FF = 16384  # 4 × the widest d_model (4,096), as --help says
+MAX_FFN_WEIGHTS = 4096 * 4096  # numbers in W₁ (and in W₂): 128 MiB each in float64
+
+
+def check_ffn(d_model: int, d_ff: int) -> None:
+    """Reject an FFN the seeded block cannot be built with: d_model as check_sizes says, d_ff at most
+    MAX_D_FF, and at most MAX_FFN_WEIGHTS numbers in W₁ (d_model × d_ff)."""
+    check_sizes(d_model, 1, 1)
+    if not 1 <= d_ff <= MAX_D_FF:
+        raise InputError(f"--d-ff must be 1 to {MAX_D_FF:,} (got {d_ff})")
+    if d_model * d_ff > MAX_FFN_WEIGHTS:
+        raise InputError(f"--d-model {d_model} × --d-ff {d_ff} is {d_model * d_ff:,} weights a matrix; attnviz builds "
+                         f"feed-forward layers of at most {MAX_FFN_WEIGHTS:,} (4,096²): give --d-ff "
+                         f"{MAX_FFN_WEIGHTS // d_model} or less")
 
 
 def init_block_params(rng: np.random.Generator, d_model: int, d_ff: int | None = None, activation: str = "gelu",
@@ -48,7 +62,7 @@ def init_block_params(rng: np.random.Generator, d_model: int, d_ff: int | None =
     W₁ ~ N(0, 1/d_model), W₂ ~ N(0, 1/d_ff), biases ~ N(0, 0.1²). LayerNorm γ = 1, β = 0 (`n_norms` of each).
     """
     d_ff = FFN_RATIO * d_model if d_ff is None else d_ff
-    check_sizes(d_model, d_ff, 1)
+    check_ffn(d_model, d_ff)
     if activation not in ACTIVATIONS:
         raise InputError(f"activation must be one of {', '.join(ACTIVATIONS)} (got {activation!r})")
 

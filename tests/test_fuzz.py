@@ -206,3 +206,27 @@ def test_tokenizer_without_an_unknown_token_meets_an_unknown_word(tmp_path):
     assert check(["explain", "cat sat", "--tokenizer", str(path), "--stage", "input"]).exit_code == 0
     result = check(["explain", "cat dog", "--tokenizer", str(path)])
     assert result.exit_code == 1 and "no unknown token" in result.stderr, result.stderr
+
+
+def test_feed_forward_limits_match_the_help():
+    import re
+
+    from attnviz.block import MAX_D_FF
+
+    help_text = runner.invoke(app, ["block", "--help"], env={"COLUMNS": "200"}).stdout
+    assert re.search(rf"--d-ff\s+\S+ \S+\s+\[1<=x<={MAX_D_FF}\]", help_text), help_text
+    result = check(["block", "--d-ff", "8192", "--json", "-"])  # allowed by --help: used to be refused
+    assert result.exit_code == 0 and strict_json(result.stdout)["d_ff"] == 8192
+    result = check(["block", "--d-ff", str(MAX_D_FF), "--d-model", "2048"])
+    assert result.exit_code == 1 and "give --d-ff 8192 or less" in result.stderr, result.stderr
+    result = check(["block", "--d-model", "4096"])  # d_ff = 4 × d_model by default
+    assert result.exit_code == 1 and "give --d-ff 4096 or less" in result.stderr, result.stderr
+
+
+def test_flow_model_size_is_capped_before_drawing():
+    import time
+
+    start = time.perf_counter()
+    result = check(["flow", "--d-model", "4096", "--d-k", "1024", "--d-ff", "4096", "--layers", "12"])
+    assert result.exit_code == 1 and "at most 67,108,864" in result.stderr, result.stderr
+    assert time.perf_counter() - start < 5  # refused up front, not after drawing 1.4 billion numbers
