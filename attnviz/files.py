@@ -22,6 +22,9 @@ from pathlib import Path
 
 from .errors import OutputError
 
+#: The figure formats written, by the name's extension.
+FIGURE_FORMATS = ("png", "svg", "pdf")
+
 #: A temp file is named `.{the first 32 characters of the name}.XXXXXXXX.tmp`: short enough for any
 #: legal name (255 bytes), recognisable as the target's.
 TEMP_PREFIX_CHARS = 32
@@ -77,10 +80,35 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
             _discard(tmp)
 
 
-def check_target(path: Path) -> None:
+def check_target(path: Path) -> Path:
     """Raise OutputError when `path` could not be written (missing folder, a folder, a socket …),
-    without writing anything."""
-    _target(Path(path))
+    without writing anything; return the file a write would reach (a link followed)."""
+    return _target(Path(path))[0]
+
+
+def check_suffix(path: Path, formats: tuple[str, ...] = FIGURE_FORMATS) -> str:
+    """The format named by `path`'s extension, one of `formats`; else an OutputError saying which to use."""
+    path = Path(path)
+    fmt = path.suffix.lower().lstrip(".")
+    if fmt not in formats:
+        given = f"the extension {path.suffix!r}" if path.suffix else "no extension"
+        raise OutputError(f"cannot write {path}: it has {given}; end the name with "
+                          f"{', '.join('.' + f for f in formats)}")
+    return fmt
+
+
+def check_folder(path: Path) -> None:
+    """Raise OutputError when the folder `path` neither exists nor can be created (its parent missing),
+    or is a file; nothing is created."""
+    path = Path(path)
+    if path.is_dir():
+        return
+    if path.exists():
+        raise OutputError(f"cannot write figures into {path}: it is a file; give a folder")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        what = "is not a folder" if parent.exists() else "does not exist (create it first)"
+        raise OutputError(f"cannot create {path}: {parent} {what}")
 
 
 @contextmanager
@@ -127,12 +155,7 @@ def ensure_dir(path: Path) -> Path:
     path = Path(path)
     if path.is_dir():
         return path
-    if path.exists():
-        raise OutputError(f"cannot write figures into {path}: it is a file; give a folder")
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        what = "is not a folder" if parent.exists() else "does not exist (create it first)"
-        raise OutputError(f"cannot create {path}: {parent} {what}")
+    check_folder(path)
     _guard_signals()
     try:
         path.mkdir()

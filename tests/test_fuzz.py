@@ -230,3 +230,170 @@ def test_flow_model_size_is_capped_before_drawing():
     result = check(["flow", "--d-model", "4096", "--d-k", "1024", "--d-ff", "4096", "--layers", "12"])
     assert result.exit_code == 1 and "at most 67,108,864" in result.stderr, result.stderr
     assert time.perf_counter() - start < 5  # refused up front, not after drawing 1.4 billion numbers
+
+
+# --- the CLI's outputs: checked first, written together, streamed; odd terminals ---------------------
+
+def test_a_failed_run_writes_nothing(tmp_path):
+    keep = tmp_path / "keep.json"
+    keep.write_text('{"keep": 1}')
+    keep.chmod(0o600)
+    result = check(["explain", "--json", str(keep), "--png", str(tmp_path / "fig.docx")])
+    assert result.exit_code == 1 and ".docx" in result.stderr  # the JSON used to be written first
+    assert keep.read_text() == '{"keep": 1}'
+    result = check(["explain", "--png", str(tmp_path / "ok.png"), "--json", str(tmp_path / "no" / "t.json")])
+    assert result.exit_code == 1 and "does not exist" in result.stderr
+    # a figure that fails while drawing, after the JSON was ready: neither is written
+    weights = _huge_weights(tmp_path, 1e150)
+    result = check(["explain", "--weights", weights, "--json", str(tmp_path / "t.json"), "--png",
+                    str(tmp_path / "p.png"), "--out-dir", str(tmp_path / "figs")])
+    assert result.exit_code == 1 and "a figure draws numbers up to" in result.stderr, result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["huge.npz", "keep.json"]
+    assert oct(keep.stat().st_mode & 0o777) == "0o600"
+
+
+def test_json_to_stdout_waits_for_the_figures(tmp_path):
+    result = check(["explain", "--weights", _huge_weights(tmp_path, 1e150), "--json", "-", "--png",
+                    str(tmp_path / "p.png")])
+    assert result.exit_code == 1 and result.stdout == ""
+
+
+def test_json_and_png_naming_one_file_is_refused(tmp_path):
+    result = check(["explain", "--json", str(tmp_path / "a.png"), "--png", str(tmp_path / "a.png")])
+    assert result.exit_code == 1 and "both name" in result.stderr and list(tmp_path.iterdir()) == []
+
+
+def test_out_dir_on_a_full_disk_leaves_nothing(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    def full(self, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", full)  # every PNG is written by Path.write_bytes
+    result = check(["explain", "--json", str(tmp_path / "t.json"), "--out-dir", str(tmp_path / "figs"),
+                    "--dpi", "50"])
+    assert result.exit_code == 1 and "No space left on device" in result.stderr, result.stderr
+    assert list(tmp_path.iterdir()) == []  # no folder, no JSON, no temp file
+
+
+def test_json_into_a_device_a_fifo_and_through_a_link(tmp_path):
+    import os
+    import stat
+    import threading
+
+    link = tmp_path / "null.json"
+    link.symlink_to("/dev/null")
+    assert check(["explain", "--json", str(link)]).exit_code == 0
+    assert link.is_symlink() and stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
+    reader.start()
+    assert check(["explain", "--json", str(fifo), "--stage", "input"]).exit_code == 0
+    reader.join(10)
+    assert strict_json(got[0])["format"] == "attnviz.trace/1" and stat.S_ISFIFO(fifo.stat().st_mode)
+    real = tmp_path / "real.json"
+    real.write_text("old")
+    alias = tmp_path / "alias.json"
+    alias.symlink_to(real)
+    assert check(["softmax", "--json", str(alias)]).exit_code == 0
+    assert alias.is_symlink() and strict_json(real.read_text())["format"] == "attnviz.softmax/1"
+
+
+def test_json_is_streamed_by_the_cli(monkeypatch):
+    from attnviz import export
+
+    kinds = []
+    real = export.write_json
+    monkeypatch.setattr(export, "write_json", lambda kind, obj, stream: (kinds.append(kind), real(kind, obj, stream)))
+    for args, kind in ((["explain"], "trace"), (["block"], "block"), (["softmax"], "lesson"), (["flash"], "flash")):
+        result = check([*args, "--json", "-"])
+        assert result.exit_code == 0 and strict_json(result.stdout)
+        assert kinds[-1] == kind
+
+
+@pytest.mark.parametrize("columns", ["0", "-3", "abc", "", "5"])
+def test_odd_columns_still_print_the_view(columns):
+    result = runner.invoke(app, ["explain", "--stage", "scores"], env={"COLUMNS": columns, "LANG": "C.UTF-8"})
+    assert result.exit_code == 0 and "K1" in result.stdout and "고양이" in result.stdout, result.stdout[:300]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["explain", "--query", "²"], "is not a token"),
+    (["explain", "--query", "٣"], "is not a token"),
+    (["explain", "--query", "-²"], "is not a token"),
+    (["heads", "--model", "minilm", "--layer", "²"], "is not a layer"),
+    (["cross", "--image", "samples/cat_on_bed.png", "--patches", "²x2"], "ROWSxCOLS"),
+])
+def test_unicode_digits_are_not_numbers(args, message):
+    result = check(args)
+    assert result.exit_code in (1, 2) and message in result.output, result.output
+
+
+def test_a_number_that_is_a_token_is_that_token():
+    result = check(["explain", "1999 2000 20", "--tokenizer", "words", "--query", "20", "--stage", "softmax"])
+    assert result.exit_code == 0 and "Focus on Q3" in result.stdout, result.output
+    result = check(["explain", "1999 2000 20", "--tokenizer", "words", "--query", "2", "--stage", "softmax"])
+    assert "Focus on Q2" in result.stdout  # an index in range is still an index
+    result = check(["explain", "1999 2000 20", "--tokenizer", "words", "--query", "21"])
+    assert result.exit_code == 1 and "out of range" in result.stderr
+
+
+@pytest.mark.parametrize("args, message", [
+    (["softmax", "--temperature", "inf", "--json", "-"], "--temperature must be a positive, finite number"),
+    (["softmax", "--scale", "nan"], "--scale must be a positive, finite number"),
+    (["softmax", "1e308", "-1e308", "--png", "OUT"], "too far apart"),
+    (["softmax", "1e305", "0", "--png", "OUT"], "a figure draws numbers up to"),
+    (["softmax", "nan", "1"], "finite number"),
+])
+def test_softmax_odd_values_are_refused_by_name(tmp_path, args, message):
+    args = [str(tmp_path / "o.png") if a == "OUT" else a for a in args]
+    result = check_quiet(args)
+    assert result.exit_code == 1 and message in result.stderr, result.stderr
+    assert "overflow" not in result.stderr or "far apart" in message or "figure" in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_figures_take_precision_eight(tmp_path):
+    result = check(["explain", "--precision", "8", "--png", str(tmp_path / "p.png"), "--dpi", "50"])
+    assert result.exit_code == 0 and (tmp_path / "p.png").stat().st_size > 0
+
+
+def _run(args, **env):
+    import os
+    import subprocess
+    import sys
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHONIOENCODING", "LC_", "LANG"))}
+    return subprocess.run([sys.executable, "-m", "attnviz", *args], capture_output=True,
+                          env={**base, "COLUMNS": "80", **env})
+
+
+@pytest.mark.parametrize("encoding", ["cp949", "ascii", "latin-1"])
+@pytest.mark.parametrize("args", [["explain"], ["softmax"], ["block"], ["mask", "--causal"], ["flash"],
+                                  ["explain", "--query", "없는"]])
+def test_narrow_encodings_degrade_the_glyphs(encoding, args):
+    result = _run(args, PYTHONIOENCODING=encoding, LANG="C.UTF-8")
+    assert b"Traceback" not in result.stderr and b"UnicodeEncodeError" not in result.stderr, result.stderr
+    if args[-1] == "없는":
+        assert result.returncode == 1 and result.stderr.count(b"\n") == 1
+    else:
+        assert result.returncode == 0 and len(result.stdout) > 500
+        result.stdout.decode(encoding)  # every byte is in the stream's own encoding
+
+
+@pytest.mark.parametrize("lang", ["C.UTF-8", "en_US.UTF-8"])
+def test_invalid_utf8_in_argv_is_shown_and_written(tmp_path, lang):
+    text = b"\xff\xfe cat \xed\xa0\x80"  # bytes no UTF-8 decoder accepts: lone surrogates in Python
+    for tokenizer in ("words", "chars", "default"):
+        result = _run(["explain", text, "--tokenizer", tokenizer, "--stage", "input", "--json",
+                       str(tmp_path / "t.json")], LANG=lang)
+        assert result.returncode == 0, result.stderr
+        doc = strict_json((tmp_path / "t.json").read_text(encoding="utf-8"))
+        assert doc["text"].startswith("\ufffd\ufffd cat")
+        result = _run(["explain", text, "--tokenizer", tokenizer, "--stage", "input"], LANG=lang)
+        assert result.returncode == 0 and b"Traceback" not in result.stderr, result.stderr
+        result = _run(["explain", text, "--tokenizer", tokenizer, "--json", "-"], LANG=lang)
+        assert result.returncode == 0
+        assert strict_json(result.stdout.decode("utf-8"))["text"] == "\ufffd\ufffd cat " + "\ufffd" * 3

@@ -11,14 +11,14 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ...errors import InputError, OutputError
-from ...files import atomic_write, ensure_dir, transaction
+from ...files import FIGURE_FORMATS, atomic_write, check_suffix, ensure_dir, transaction
 from ...trace import Trace
 from . import png
 from .checks import _check
 from .pipeline import stage_figure
 
 #: File formats save_figure writes, chosen by the path's extension.
-FORMATS = ("png", "svg", "pdf")
+FORMATS = FIGURE_FORMATS
 #: (file name without extension, stage) written by save_stage_figures, in order.
 STAGE_FILES = (
     ("00-pipeline", "pipeline"),
@@ -109,12 +109,7 @@ def _check_dpi(dpi: float) -> None:
 
 
 def _format_of(path: Path) -> str:
-    fmt = path.suffix.lower().lstrip(".")
-    if fmt not in FORMATS:
-        given = f"the extension {path.suffix!r}" if path.suffix else "no extension"
-        raise OutputError(f"cannot write {path}: it has {given}; end the name with "
-                          f"{', '.join('.' + f for f in FORMATS)}")
-    return fmt
+    return check_suffix(path, FORMATS)
 
 
 def _check_folder(path: Path) -> None:
