@@ -397,3 +397,28 @@ def test_invalid_utf8_in_argv_is_shown_and_written(tmp_path, lang):
         result = _run(["explain", text, "--tokenizer", tokenizer, "--json", "-"], LANG=lang)
         assert result.returncode == 0
         assert strict_json(result.stdout.decode("utf-8"))["text"] == "\ufffd\ufffd cat " + "\ufffd" * 3
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGHUP"])
+def test_killed_while_writing_figures_leaves_nothing(tmp_path, sig):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    figs = tmp_path / "figs"
+    proc = subprocess.Popen([sys.executable, "-m", "attnviz", "explain", "--out-dir", str(figs), "--dpi", "600",
+                             "--json", str(tmp_path / "t.json")], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env={**os.environ, "COLUMNS": "80"})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if figs.is_dir() and any(p.name.endswith(".tmp") for p in figs.iterdir()):
+            break
+        time.sleep(0.005)
+    else:
+        proc.kill()
+        pytest.skip("the run ended before a figure was being written")
+    proc.send_signal(getattr(signal, sig))
+    assert proc.wait(30) == -getattr(signal, sig), proc.stderr.read()
+    assert list(tmp_path.iterdir()) == []  # no temp file, no JSON, no half-filled folder
