@@ -31,8 +31,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import attention
-from .errors import InputError
-from .layers import EPS, BlockParams, FFNTrace, NormTrace, ffn_trace
+from .errors import InputError, WeightsError
+from .layers import EPS, BlockParams, FFNTrace, Norm, NormTrace, ffn_trace
 from .tokens import DEFAULT_TOKENIZER, Token, bos_token, tokenize
 from .trace import Trace, check_length, embed_with_positions, project_heads
 from .weights import DECIMALS, Weights, check_sizes, init_weights
@@ -43,6 +43,20 @@ FFNS = ("plain", "swiglu", "geglu")  # --ffn: act(x W₁ + b₁) W₂ + b₂, or
 GATES = {"swiglu": "silu", "geglu": "gelu"}  # a gated FFN's activation
 FFN_RATIO = 4  # d_ff = 4 · d_model unless given (512 → 2048 in the original Transformer)
 PARAMS_STREAM, CROSS_STREAM, SOURCE_STREAM = 2, 3, 4
+MAX_D_FF = 16384  # 4 × the widest d_model (4,096), as --help says
+MAX_FFN_WEIGHTS = 4096 * 4096  # numbers in W₁ (and in W₂): 128 MiB each in float64
+
+
+def check_ffn(d_model: int, d_ff: int) -> None:
+    """Reject an FFN the seeded block cannot be built with: d_model as check_sizes says, d_ff at most
+    MAX_D_FF, and at most MAX_FFN_WEIGHTS numbers in W₁ (d_model × d_ff)."""
+    check_sizes(d_model, 1, 1)
+    if not 1 <= d_ff <= MAX_D_FF:
+        raise InputError(f"--d-ff must be 1 to {MAX_D_FF:,} (got {d_ff})")
+    if d_model * d_ff > MAX_FFN_WEIGHTS:
+        raise InputError(f"--d-model {d_model} × --d-ff {d_ff} is {d_model * d_ff:,} weights a matrix; attnviz builds "
+                         f"feed-forward layers of at most {MAX_FFN_WEIGHTS:,} (4,096²): give --d-ff "
+                         f"{MAX_FFN_WEIGHTS // d_model} or less")
 
 
 def init_block_params(rng: np.random.Generator, d_model: int, d_ff: int | None = None, activation: str = "gelu",
@@ -55,7 +69,7 @@ def init_block_params(rng: np.random.Generator, d_model: int, d_ff: int | None =
     W_down ~ N(0, 1/d_ff) in that order, no biases (`activation` is the gate's). norm="rms": RMSNorm with w = 1.
     """
     d_ff = FFN_RATIO * d_model if d_ff is None else d_ff
-    check_sizes(d_model, d_ff, 1)
+    check_ffn(d_model, d_ff)
     if norm not in NORMS:
         raise InputError(f"norm must be one of {', '.join(NORMS)} (got {norm!r})")
     if ffn not in FFNS:
@@ -80,6 +94,17 @@ def init_block_params(rng: np.random.Generator, d_model: int, d_ff: int | None =
     b2 = draw((d_model,), 0.1)
     return BlockParams(w1, b1, w2, b2, gammas, betas, activation, eps, norm=norm)
 
+
+def norm_stage(norm: Norm, x: np.ndarray) -> NormTrace:
+    """norm(x) (LayerNorm or RMSNorm, layers.Norm), its overflow named: the residual of finite but huge weights
+    (1e100) can have a variance past float64's range, which would show as inf and make every row 0."""
+    with np.errstate(over="ignore", invalid="ignore"):  # reported below, once, clearly
+        out = norm(x)
+    if not ((out.mean is None or np.isfinite(out.mean).all()) and np.isfinite(out.var).all()):
+        name = "RMSNorm's mean square" if out.kind == "rms" else "LayerNorm's variance"
+        raise WeightsError(f"{name} overflowed float64 (its input reaches {float(np.abs(out.input).max()):.3g}): "
+                           "the weights are too large; scale them down")
+    return out
 
 
 @dataclass(frozen=True)
@@ -203,19 +228,19 @@ def encoder_block(tokens: tuple[Token, ...], weights: Weights, block_params: Blo
     e, p, x = _inputs(tokens, weights, seed, x)
     norms = block_params.norms()  # LayerNorm or RMSNorm, the layers every model uses
     if norm_first:  # pre-norm (GPT-2, Llama): each sublayer reads a normed copy; the residual keeps x itself
-        norm1 = norms[0](x)
+        norm1 = norm_stage(norms[0], x)
         attn = _attend("self", tokens, tokens, e, p, norm1.output, None, weights, None, seed, False, text)
         residual1 = x + attn.output  # (T, d_model)
-        norm2 = norms[1](residual1)
+        norm2 = norm_stage(norms[1], residual1)
         ff = ffn_trace(norm2.output, block_params)
         residual2 = residual1 + ff.output  # (T, d_model)
         return EncoderBlockTrace(attn, residual1, norm1, ff, residual2, norm2, block_params, norm_first=True)
     attn = _attend("self", tokens, tokens, e, p, x, None, weights, None, seed, False, text)
     residual1 = x + attn.output  # (T, d_model)
-    norm1 = norms[0](residual1)
+    norm1 = norm_stage(norms[0], residual1)
     ff = ffn_trace(norm1.output, block_params)
     residual2 = norm1.output + ff.output  # (T, d_model)
-    norm2 = norms[1](residual2)
+    norm2 = norm_stage(norms[1], residual2)
     return EncoderBlockTrace(attn, residual1, norm1, ff, residual2, norm2, block_params)
 
 
@@ -245,15 +270,15 @@ def decoder_block(tokens: tuple[Token, ...], source_tokens: tuple[Token, ...], s
     masked = _attend("self", tokens, tokens, e, p, x, None, self_weights, attention.causal_mask(t), seed, True, text)
     residual1 = x + masked.output  # (T, d_model)
     norms = block_params.norms()  # LayerNorm or RMSNorm
-    norm1 = norms[0](residual1)
+    norm1 = norm_stage(norms[0], residual1)
     zero = np.zeros_like(norm1.output)
     cross = _attend("cross", tokens, source_tokens, norm1.output, zero, norm1.output, memory, cross_weights, None,
                     seed, False, text)
     residual2 = norm1.output + cross.output  # (T, d_model)
-    norm2 = norms[1](residual2)
+    norm2 = norm_stage(norms[1], residual2)
     ff = ffn_trace(norm2.output, block_params)
     residual3 = norm2.output + ff.output  # (T, d_model)
-    norm3 = norms[2](residual3)
+    norm3 = norm_stage(norms[2], residual3)
     return DecoderBlockTrace(masked, residual1, norm1, cross, residual2, norm2, ff, residual3, norm3, block_params)
 
 

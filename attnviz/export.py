@@ -1,8 +1,17 @@
-"""Trace ⇄ JSON in the `attnviz.trace/1` format (plain floats at full precision, stable bytes)."""
+"""Trace ⇄ JSON in the `attnviz.trace/1` format (plain floats at full precision, stable bytes).
+
+Every document is built as a tree of dicts, lists and numpy arrays, then written by `json_chunks` a few
+rows at a time: a 4,096-token trace (a gigabyte of JSON) never exists as one string or as Python lists
+of floats, so memory stays the trace's own. The bytes are json.dumps's (separators "," and ":", UTF-8);
+a lone surrogate (invalid UTF-8 from the command line) is written as U+FFFD; NaN and ±∞ are never
+written (the core refuses them; a stray one is a bug and raises ValueError).
+"""
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -20,8 +29,72 @@ def _model_dict(info: ModelInfo | None) -> dict | None:
                                       "n_layers": info.n_layers}
 
 
+#: Numbers per chunk when a matrix is written (a few hundred kilobytes of text).
+CHUNK_NUMBERS = 1 << 16
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _matrix(a: np.ndarray | None):
-    return None if a is None else np.asarray(a).tolist()
+    """An array for the document tree (written row block by row block), or None."""
+    return None if a is None else np.asarray(a)
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _string(text: str) -> str:
+    if not text.isascii():
+        text = _SURROGATE.sub("\ufffd", text)  # not encodable as UTF-8: one U+FFFD each, offsets unchanged
+    return _dumps(text)
+
+
+def json_chunks(tree) -> Iterator[str]:
+    """The JSON text of a document tree (dicts, lists, numpy arrays, plain values) in pieces; joined,
+    they are exactly json.dumps(tree with arrays as lists, separators=(",", ":"), ensure_ascii=False)."""
+    if isinstance(tree, dict):
+        sep = "{"
+        for key, value in tree.items():
+            yield sep + _string(str(key)) + ":"
+            sep = ","
+            yield from json_chunks(value)
+        yield "{}" if sep == "{" else "}"
+    elif isinstance(tree, np.ndarray):
+        if tree.ndim <= 1 or tree.size <= CHUNK_NUMBERS:
+            yield _dumps(tree.tolist())
+            return
+        rows = max(1, CHUNK_NUMBERS // max(1, tree[0].size))  # rows a chunk
+        for start in range(0, len(tree), rows):
+            text = _dumps(tree[start:start + rows].tolist())  # "[[…],[…]]"
+            yield ("[" if start == 0 else ",") + text[1:-1]
+        yield "]"
+    elif isinstance(tree, (list, tuple)):
+        if all(isinstance(v, (int, float, bool)) or v is None for v in tree):
+            yield _dumps(list(tree))
+            return
+        sep = "["
+        for value in tree:
+            yield sep
+            sep = ","
+            yield from json_chunks(value)
+        yield "[]" if sep == "[" else "]"
+    elif isinstance(tree, str):
+        yield _string(tree)
+    else:
+        yield _dumps(tree)
+
+
+def _text(tree) -> str:
+    return "".join(json_chunks(tree)) + "\n"
+
+
+def _plain_tree(tree):
+    """The tree with arrays as (nested) lists: the document as Python objects."""
+    if isinstance(tree, dict):
+        return {k: _plain_tree(v) for k, v in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return [_plain_tree(v) for v in tree]
+    return tree.tolist() if isinstance(tree, np.ndarray) else tree
 
 
 def _token(t: Token) -> dict:
@@ -31,6 +104,10 @@ def _token(t: Token) -> dict:
 
 def trace_to_dict(trace: Trace) -> dict:
     """The JSON document as Python objects (lists of floats, booleans, strings)."""
+    return _plain_tree(_trace_tree(trace))
+
+
+def _trace_tree(trace: Trace) -> dict:
     return {
         "format": FORMAT,
         "version": __version__,
@@ -102,12 +179,16 @@ def _attention_from(doc: dict | None) -> AttentionInfo | None:
 
 def trace_to_json(trace: Trace) -> str:
     """`attnviz.trace/1` JSON text; the same trace always gives the same bytes."""
-    return json.dumps(trace_to_dict(trace), ensure_ascii=False, separators=(",", ":")) + "\n"
+    return _text(_trace_tree(trace))
 
 
 def traces_to_json(traces) -> str:
     """A JSON list of `attnviz.trace/1` documents (e.g. every layer of a model), stable bytes."""
-    return json.dumps([trace_to_dict(t) for t in traces], ensure_ascii=False, separators=(",", ":")) + "\n"
+    return _text(_traces_tree(traces))
+
+
+def _traces_tree(traces) -> list:
+    return [_trace_tree(t) for t in traces]
 
 
 def _array(value, dtype=np.float64) -> np.ndarray | None:
@@ -157,6 +238,10 @@ def trace_from_json(text: str) -> Trace:
 
 def lesson_to_json(lesson) -> str:
     """`attnviz.scale/1` (a ScaleLesson) or `attnviz.softmax/1` (SoftmaxSteps) JSON text."""
+    return _text(_lesson_tree(lesson))
+
+
+def _lesson_tree(lesson) -> dict:
     from .lessons import ScaleLesson
 
     if isinstance(lesson, ScaleLesson):
@@ -167,7 +252,7 @@ def lesson_to_json(lesson) -> str:
         doc = {"format": "attnviz.softmax/1", "version": __version__, "scale": lesson.scale,
                "temperature": lesson.temperature, "total": lesson.total,
                **{name: _matrix(getattr(lesson, name)) for name in ("scores", "logits", "shifted", "exp", "probs")}}
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return doc
 
 
 def _plain(value) -> float | None:
@@ -184,7 +269,11 @@ def flash_to_json(walk) -> str:
     """`attnviz.flash/1` JSON text of a FlashWalk: plain floats, null for −∞ (hidden keys; m before
     the first visible key); `steps` is the focus query's key blocks in order, `queries` every query's
     final m, ℓ and max |tiled − standard|; bytes are integers."""
-    doc = {
+    return _text(_flash_tree(walk))
+
+
+def _flash_tree(walk) -> dict:
+    return {
         "format": "attnviz.flash/1",
         "version": __version__,
         "text": walk.text,
@@ -214,7 +303,6 @@ def flash_to_json(walk) -> str:
                                                 "full_bytes": walk.peak.full_bytes,
                                                 "scores_bytes": walk.peak.scores_bytes},
     }
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 # --- block and flow (issue 7) --------------------------------------------------------------------
@@ -243,17 +331,21 @@ def block_to_dict(block_trace, params: bool = True) -> dict:
     """An EncoderBlockTrace or DecoderBlockTrace as plain Python objects: every stage, the FFN and
     LayerNorm parameters (unless `params` is False), and the attention layers as embedded
     `attnviz.trace/1` documents."""
+    return _plain_tree(_block_body(block_trace, params))
+
+
+def _block_body(block_trace, params: bool = True) -> dict:
     bt = block_trace
     p = bt.params
     doc = {"kind": bt.kind, "d_model": p.d_model, "d_ff": p.d_ff, "activation": p.activation, "eps": p.eps,
            **({"params": _params_dict(p)} if params else {}), "x": _matrix(bt.x)}
     if bt.kind == "encoder":
-        doc.update({"attention": trace_to_dict(bt.attention), "residual1": _matrix(bt.residual1),
+        doc.update({"attention": _trace_tree(bt.attention), "residual1": _matrix(bt.residual1),
                     "norm1": _norm_dict(bt.norm1), "ffn": _ffn_dict(bt.ffn), "residual2": _matrix(bt.residual2),
                     "norm2": _norm_dict(bt.norm2)})
     else:
-        doc.update({"self_attention": trace_to_dict(bt.self_attention), "residual1": _matrix(bt.residual1),
-                    "norm1": _norm_dict(bt.norm1), "cross_attention": trace_to_dict(bt.cross_attention),
+        doc.update({"self_attention": _trace_tree(bt.self_attention), "residual1": _matrix(bt.residual1),
+                    "norm1": _norm_dict(bt.norm1), "cross_attention": _trace_tree(bt.cross_attention),
                     "residual2": _matrix(bt.residual2), "norm2": _norm_dict(bt.norm2), "ffn": _ffn_dict(bt.ffn),
                     "residual3": _matrix(bt.residual3), "norm3": _norm_dict(bt.norm3)})
     if getattr(bt, "norm_first", False):
@@ -272,9 +364,12 @@ def block_to_dict(block_trace, params: bool = True) -> dict:
 def block_to_json(block_trace) -> str:
     """`attnviz.block/1` JSON text: one encoder or decoder block, every intermediate as plain floats
     (a real checkpoint's parameters are left out: they are in its own file)."""
+    return _text(_block_tree(block_trace))
+
+
+def _block_tree(block_trace) -> dict:
     is_model = block_trace.kind == "encoder" and block_trace.attention.model is not None
-    doc = {"format": "attnviz.block/1", "version": __version__, **block_to_dict(block_trace, params=not is_model)}
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return {"format": "attnviz.block/1", "version": __version__, **_block_body(block_trace, params=not is_model)}
 
 
 def _shapes(shapes) -> list:
@@ -285,6 +380,10 @@ def flow_to_json(flow_trace) -> str:
     """`attnviz.flow/1` JSON text: the whole encoder–decoder run (an untrained model: the text is
     nonsense) — source tokens, E, P, X, each encoder block, the memory, and per generation step the
     decoder blocks, the last hidden row, logits, softmax, the sampler's candidates and pick."""
+    return _text(_flow_tree(flow_trace))
+
+
+def _flow_tree(flow_trace) -> dict:
     ft = flow_trace
     steps = []
     for st in ft.steps:
@@ -292,7 +391,7 @@ def flow_to_json(flow_trace) -> str:
         steps.append({
             "number": st.number,
             "tokens": [_token(t) for t in st.tokens],
-            "decoder": [block_to_dict(b, params=False) for b in st.decoder],  # parameters: decoder_params
+            "decoder": [_block_body(b, params=False) for b in st.decoder],  # parameters: decoder_params
             "hidden": _matrix(st.hidden),
             "sampling": {"method": s.method, "temperature": s.temperature, "k": s.k, "p": s.p,
                          "logits": _matrix(s.logits), "scaled": _matrix(s.scaled), "probs": _matrix(s.probs),
@@ -318,7 +417,7 @@ def flow_to_json(flow_trace) -> str:
         "embeddings": _matrix(ft.embeddings),
         "positions": _matrix(ft.positions),
         "x": _matrix(ft.x),
-        "encoder": [block_to_dict(b) for b in ft.encoder],
+        "encoder": [_block_body(b) for b in ft.encoder],
         "memory": _matrix(ft.memory),
         "decoder_params": [_params_dict(b.params) for b in ft.steps[0].decoder],
         "w_out": _matrix(ft.w_out),
@@ -327,11 +426,11 @@ def flow_to_json(flow_trace) -> str:
         "output_text": ft.output_text,
         "shapes": _shapes(ft.shapes),
     }
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return doc
 
 
 def _dump(doc: dict) -> str:
-    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return _text(doc)
 
 
 def survey_to_json(result) -> str:
@@ -368,3 +467,16 @@ def lens_to_json(result) -> str:
         layers.append({"layer": k, "positions": positions})
     return _dump({"format": "attnviz.lens/1", "version": __version__, "model": result.model, "text": result.text,
                   "tokens": [_token(t) for t in result.tokens], "layers": layers})
+
+
+#: Document kinds `write_json` writes: kind → the tree of the object.
+DOCUMENTS = {"trace": _trace_tree, "traces": _traces_tree, "lesson": _lesson_tree, "flash": _flash_tree,
+             "block": _block_tree, "flow": _flow_tree}
+
+
+def write_json(kind: str, obj, stream) -> None:
+    """Write the `kind` document (a key of DOCUMENTS) of `obj` to the text stream, a few rows at a time,
+    ending with a newline: the same bytes as the matching *_to_json(obj)."""
+    for chunk in json_chunks(DOCUMENTS[kind](obj)):
+        stream.write(chunk)
+    stream.write("\n")

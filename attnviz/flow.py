@@ -21,7 +21,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .block import DecoderBlockTrace, EncoderBlockTrace, decoder_block, encoder_block, init_block_params
+from .block import (
+    FFN_RATIO,
+    DecoderBlockTrace,
+    EncoderBlockTrace,
+    check_ffn,
+    decoder_block,
+    encoder_block,
+    init_block_params,
+)
 from .errors import InputError
 from .layers import BlockParams
 from .sampling import Sampling, check_sampling, sample
@@ -34,6 +42,7 @@ TOP = 5  # candidates kept per step for display
 SAMPLE_STREAM = 6
 MAX_LAYERS = 12
 MAX_STEPS = 64
+MAX_FLOW_WEIGHTS = 2**26  # every parameter of the flow's model together: 512 MiB in float64
 
 
 @dataclass(frozen=True)
@@ -198,7 +207,13 @@ def flow(source: str, *, seed: int = 0, n_layers: int = 2, steps: int = 4, sampl
         raise InputError(f"--steps must be between 1 and {MAX_STEPS} (got {steps})")
     check_sampling(sample_method, k, p, temperature)
     check_sizes(d_model, d_k, n_heads)
+    ffn_width = FFN_RATIO * d_model if d_ff is None else d_ff
+    check_ffn(d_model, ffn_width)
     vocab_ids, vocab_labels, total = output_vocabulary(tokenizer, vocab)
+    n_weights = n_layers * (12 * d_model * d_k * n_heads + 4 * d_model * ffn_width) + d_model * len(vocab_ids)
+    if n_weights > MAX_FLOW_WEIGHTS:  # encoder: 4 attention matrices + 2 FFN; decoder: 8 + 2; then W_out
+        raise InputError(f"this flow's model would have {n_weights:,} parameters; attnviz builds at most "
+                         f"{MAX_FLOW_WEIGHTS:,} (512 MiB): use fewer --layers or a smaller --d-model, --d-k or --d-ff")
     source_tokens = tokenize(source, tokenizer)
     check_length(source_tokens)
     model = init_flow_model(np.random.default_rng(seed), n_layers, len(vocab_ids), d_model, d_k, n_heads, d_ff,

@@ -61,7 +61,8 @@ def patch_weights(row: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
 def parse_grid(spec: str) -> tuple[int, int]:
     """"4x4" → (4, 4): rows × columns of patches."""
     parts = spec.lower().replace("×", "x").split("x")
-    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+    # ASCII digits only: "²".isdigit() is True, but int("²") fails
+    if len(parts) != 2 or not all(p.strip().isascii() and p.strip().isdigit() for p in parts):
         raise ValueError(f"--patches takes ROWSxCOLS, e.g. 4x4 (got {spec!r})")
     rows, cols = (int(p) for p in parts)
     if not (1 <= rows <= 32 and 1 <= cols <= 32):

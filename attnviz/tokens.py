@@ -226,7 +226,12 @@ def _label(text: str, start: int, end: int) -> str:
 def _hf_tokens(hf, text: str) -> tuple[Token, ...]:
     # lone surrogates (undecodable bytes from a terminal) cannot cross into Rust: one char for one
     safe = _SURROGATE.sub("\ufffd", text)
-    enc = hf.encode(safe)
+    try:
+        enc = hf.encode(safe)
+    except Exception as exc:  # noqa: BLE001 - tokenizers raises bare Exception (a WordLevel model without [UNK])
+        raise TokenizerError(f"the tokenizer cannot encode this text ({str(exc)[:100]}): its model has no "
+                             "unknown token for words outside its vocabulary; use a tokenizer.json with an "
+                             "unk_token, or only words it knows") from None
     spans = _cover_marks(safe, enc.offsets)
     rows = list(zip(enc.tokens, enc.ids, spans, enc.special_tokens_mask, strict=True))
     pieces: list[tuple[str, int, tuple[int, int], bool]] = []

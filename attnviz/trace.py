@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import attention, positions
-from .errors import InputError
+from .errors import InputError, WeightsError
 from .positions import sinusoidal
 from .tokens import Token
 from .weights import Weights, embed
@@ -157,41 +157,57 @@ def project_heads(x: np.ndarray, memory: np.ndarray, weights: Weights, mask: np.
     angles (T, d_k/2): RoPE turns each head's q and k by them (self-attention: keys at the queries' positions).
     Returns (heads, concat (T, h·d_v), output (T, d_model) or None).
     """
-    h = weights.n_heads
-    if split == "merged":
-        q_all = attention.split_heads(x @ weights.w_q, h)  # (h, T, d_k)
-        k_all = attention.split_heads(memory @ weights.w_k, h)  # (h, S, d_k)
-        v_all = attention.split_heads(memory @ weights.w_v, h)  # (h, S, d_v)
-    elif split == "separate":
-        per_head = [head_weights(weights, i) for i in range(h)]
-        q_all = [x @ w_q for w_q, _, _ in per_head]  # h × (T, d_k)
-        k_all = [memory @ w_k for _, w_k, _ in per_head]  # h × (S, d_k)
-        v_all = [memory @ w_v for _, _, w_v in per_head]  # h × (S, d_v)
-    else:
-        raise InputError(f"split must be one of {', '.join(SPLITS)} (got {split!r})")
-    group = 1 if kv_heads is None else attention.kv_groups(h, kv_heads)  # query heads per K/V head
-    heads = []
-    long = x.shape[0] * memory.shape[0] > FLOAT32_CELLS  # long input: float32 stages, tiled output
-    for i, q in enumerate(q_all):
-        kv = i // group  # the K/V head query head i reads
-        k, v = k_all[kv * group], v_all[kv * group]  # (S, d_k), (S, d_v): the group's first head's projections
-        q_plain, k_plain = q, k
-        if angles is not None:
-            q = positions.apply_rope(q, angles)  # (T, d_k)
-            k = positions.apply_rope(k, angles)  # (S, d_k)
-        if long:
-            scores, scaled, masked, probs, _ = attention.attention_stages(q, k, v, mask, output=False,
-                                                                          dtype=np.float32)
-            out = attention.tiled_attention(q, k, v, TILE_KEYS, mask, query_block=TILE_QUERIES)  # (T, d_v)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below, once, clearly
+        h = weights.n_heads
+        if split == "merged":
+            q_all = attention.split_heads(x @ weights.w_q, h)  # (h, T, d_k)
+            k_all = attention.split_heads(memory @ weights.w_k, h)  # (h, S, d_k)
+            v_all = attention.split_heads(memory @ weights.w_v, h)  # (h, S, d_v)
+        elif split == "separate":
+            per_head = [head_weights(weights, i) for i in range(h)]
+            q_all = [x @ w_q for w_q, _, _ in per_head]  # h × (T, d_k)
+            k_all = [memory @ w_k for _, w_k, _ in per_head]  # h × (S, d_k)
+            v_all = [memory @ w_v for _, _, w_v in per_head]  # h × (S, d_v)
         else:
-            scores, scaled, masked, probs, out = attention.attention_stages(q, k, v, mask)
-        heads.append(HeadTrace(q, k, v, scores, scaled, mask, masked, probs, out,
-                               kv_head=None if kv_heads is None else kv,
-                               q_unrotated=None if angles is None else q_plain,
-                               k_unrotated=None if angles is None else k_plain))
-    concat = attention.merge_heads(np.stack([hd.output for hd in heads]))  # (T, h·d_v)
-    output = None if weights.w_o is None else concat @ weights.w_o  # (T, d_model)
+            raise InputError(f"split must be one of {', '.join(SPLITS)} (got {split!r})")
+        group = 1 if kv_heads is None else attention.kv_groups(h, kv_heads)  # query heads per K/V head
+        heads = []
+        long = x.shape[0] * memory.shape[0] > FLOAT32_CELLS  # long input: float32 stages, tiled output
+        for i, q in enumerate(q_all):
+            kv = i // group  # the K/V head query head i reads
+            k, v = k_all[kv * group], v_all[kv * group]  # (S, d_k), (S, d_v): the group's first head's projections
+            q_plain, k_plain = q, k
+            if angles is not None:
+                q = positions.apply_rope(q, angles)  # (T, d_k)
+                k = positions.apply_rope(k, angles)  # (S, d_k)
+            if long:
+                scores, scaled, masked, probs, _ = attention.attention_stages(q, k, v, mask, output=False,
+                                                                              dtype=np.float32)
+                out = attention.tiled_attention(q, k, v, TILE_KEYS, mask, query_block=TILE_QUERIES)  # (T, d_v)
+            else:
+                scores, scaled, masked, probs, out = attention.attention_stages(q, k, v, mask)
+            heads.append(HeadTrace(q, k, v, scores, scaled, mask, masked, probs, out,
+                                   kv_head=None if kv_heads is None else kv,
+                                   q_unrotated=None if angles is None else q_plain,
+                                   k_unrotated=None if angles is None else k_plain))
+        concat = attention.merge_heads(np.stack([hd.output for hd in heads]))  # (T, h·d_v)
+        output = None if weights.w_o is None else concat @ weights.w_o  # (T, d_model)
+    _check_finite(weights, heads, output)
     return tuple(heads), concat, output
+
+
+def _check_finite(weights: Weights, heads: tuple[HeadTrace, ...], output: np.ndarray | None) -> None:
+    """Raise WeightsError when finite but huge weights overflowed a stage to ±inf or NaN (never shown)."""
+    stages = [("Q, K or V", a) for hd in heads for a in (hd.q, hd.k, hd.v)]
+    stages += [("the scores Q·Kᵀ", hd.scores) for hd in heads]
+    stages += [("the output concat·W_O", output)] if output is not None else []
+    for what, a in stages:
+        if not np.isfinite(a).all():
+            tensors = (weights.w_q, weights.w_k, weights.w_v, weights.w_o, weights.embedding)
+            largest = max(float(np.abs(w).max()) for w in tensors if w is not None)
+            kind = "float32 (kept for long texts)" if a.dtype == np.float32 else "float64"
+            raise WeightsError(f"{weights.source}: {what} overflowed {kind} (the largest weight is {largest:.3g}): "
+                               "scale the weights down; trained weights are rarely above 10")
 
 
 def embed_with_positions(tokens: tuple[Token, ...], weights: Weights, seed: int

@@ -24,6 +24,10 @@ from .files import atomic_write
 #: Seeded values are rounded to this many decimals, so the numbers shown are the numbers used.
 DECIMALS = 2
 MAX_WIDTH = 4096
+#: Most numbers one tensor may hold (the embedding table's limit; 512 MiB as float64).
+MAX_ELEMENTS = 2**26
+#: The safetensors dtypes read (numpy has no bfloat16 or float8).
+SAFETENSORS_FLOATS = ("F16", "F32", "F64")
 TENSORS = ("w_q", "w_k", "w_v", "w_o", "embedding")
 REQUIRED = ("w_q", "w_k", "w_v")
 
@@ -88,7 +92,8 @@ def token_embedding(piece: str, seed: int, d_model: int) -> np.ndarray:
     It depends on the seed and the token's text alone, so a token gets the same vector in every
     sentence (the generator is seeded with [seed, first 8 bytes of blake2b(text)]).
     """
-    digest = int.from_bytes(hashlib.blake2b(piece.encode("utf-8"), digest_size=8).digest(), "little")
+    data = piece.encode("utf-8", "surrogatepass")  # a lone surrogate (invalid UTF-8 in argv) hashes too
+    digest = int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "little")
     rng = np.random.default_rng([seed, digest])
     return np.round(rng.standard_normal(d_model), DECIMALS)
 
@@ -158,6 +163,10 @@ def _read_safetensors(path: Path) -> tuple[dict, int]:
     try:
         with safe_open(str(path), framework="numpy") as fh:
             meta = fh.metadata() or {}
+            for name in fh.keys():  # every tensor checked from the header, before any data is read
+                piece = fh.get_slice(name)
+                dtype = piece.get_dtype()
+                _check_header(str(path), name, tuple(piece.get_shape()), dtype, dtype in SAFETENSORS_FLOATS)
             tensors = {name: fh.get_tensor(name) for name in fh.keys()}
     except (SafetensorError, OSError, ValueError, TypeError) as exc:
         raise WeightsError(
@@ -172,25 +181,123 @@ def _read_safetensors(path: Path) -> tuple[dict, int]:
 
 
 def _read_npz(path: Path) -> tuple[dict, int]:
+    """The arrays of an .npz file (np.savez / np.savez_compressed), each refused from its zip entry and
+    .npy header (encryption, compression method, dtype, shape, size) before its data is inflated."""
     import zipfile
+    import zlib
 
     bad = f"{path} is not a readable .npz file"
     if not zipfile.is_zipfile(path):
         raise WeightsError(f"{bad} (not a zip archive): save it with np.savez, or use safetensors")
+    tensors: dict[str, np.ndarray] = {}
+    n_heads, seen = 1, set()
     try:
-        with np.load(path, allow_pickle=False) as data:
-            tensors = {name: data[name] for name in data.files}
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise WeightsError(f"{path} holds pickled objects, which attnviz never loads: "
-                               "save plain numeric arrays (np.savez) or use safetensors") from None
-        raise WeightsError(f"{bad} ({exc}): save it with np.savez") from None
-    except (OSError, zipfile.BadZipFile, EOFError) as exc:
-        raise WeightsError(f"{bad} ({exc}): save it with np.savez") from None
-    n_heads = tensors.pop("n_heads", np.asarray(1))
-    if n_heads.shape != () or n_heads.dtype.kind not in "iu":
-        raise WeightsError(f"{path}: n_heads must be a single integer")
-    return tensors, int(n_heads)
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            if len(members) > len(TENSORS) + 1:
+                raise WeightsError(f"{path} holds {len(members)} files; a weight file holds at most "
+                                   f"{len(TENSORS) + 1} ({', '.join(TENSORS)}, n_heads)")
+            for info in members:
+                name = info.filename.removesuffix(".npy")
+                if name in seen:
+                    raise WeightsError(f"{path} holds {info.filename} twice: save it again with np.savez")
+                if info.flag_bits & 0x1:
+                    raise WeightsError(f"{path} is encrypted ({info.filename}): attnviz reads plain np.savez files")
+                if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                    raise WeightsError(f"{path}: {info.filename} is packed with zip method {info.compress_type}; "
+                                       "np.savez and np.savez_compressed use 0 (stored) and 8 (deflate): "
+                                       "save it again with numpy")
+                if name not in (*TENSORS, "n_heads"):
+                    raise WeightsError(f"{path}: unknown tensor {info.filename!r}; expected "
+                                       f"{', '.join(TENSORS)} (and n_heads)")
+                with archive.open(info) as fh:
+                    shape, fortran, dtype = _npy_header(fh, path, info.filename)
+                    if name == "n_heads":
+                        if shape != () or dtype.kind not in "iu":
+                            raise WeightsError(f"{path}: n_heads must be a single integer")
+                        n_heads = int(_npy_data(fh, path, info.filename, shape, dtype, fortran))
+                    else:
+                        _check_header(str(path), name, shape, str(dtype), dtype.kind == "f" and dtype.itemsize <= 8)
+                        tensors[name] = _npy_data(fh, path, info.filename, shape, dtype, fortran)
+                seen.add(name)
+    except WeightsError:
+        raise
+    except (OSError, zipfile.BadZipFile, EOFError, zlib.error, ValueError, RuntimeError, NotImplementedError) as exc:
+        raise WeightsError(f"{bad} ({str(exc)[:100]}): save it with np.savez") from None
+    return tensors, n_heads
+
+
+#: The longest .npy header read (numpy's own limit); np.save writes 128 bytes.
+MAX_NPY_HEADER = 10_000
+
+
+def _npy_header(fh, path: Path, member: str) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """(shape, fortran_order, dtype) of the .npy stream `fh`, checked before anything else is read."""
+    import io
+    import struct
+
+    if fh.read(6) != b"\x93NUMPY":
+        raise WeightsError(f"{path}: {member} is not a .npy array: save the file with np.savez")
+    version = tuple(fh.read(2))
+    if version not in ((1, 0), (2, 0), (3, 0)):
+        raise WeightsError(f"{path}: {member} is a .npy file of unknown version {version}: save it with np.savez")
+    length_format = "<H" if version == (1, 0) else "<I"
+    raw = fh.read(struct.calcsize(length_format))
+    if len(raw) < struct.calcsize(length_format):
+        raise WeightsError(f"{path}: {member} is cut short: save it again with np.savez")
+    (size,) = struct.unpack(length_format, raw)
+    if size > MAX_NPY_HEADER:
+        raise WeightsError(f"{path}: {member} has a .npy header of {size:,} bytes, where np.savez writes 128 "
+                           "(a damaged or hand-made file): save it again with np.savez")
+    header = fh.read(size)
+    if len(header) < size:
+        raise WeightsError(f"{path}: {member} is cut short: save it again with np.savez")
+    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    try:
+        shape, fortran, dtype = read(io.BytesIO(raw + header))
+    except Exception as exc:  # noqa: BLE001 - numpy's literal_eval of a hostile header fails in many ways
+        raise WeightsError(f"{path}: {member} has an unreadable .npy header ({str(exc)[:80]}): "
+                           "save it again with np.savez") from None
+    if dtype.hasobject:
+        raise WeightsError(f"{path} holds pickled objects ({member}), which attnviz never loads: "
+                           "save plain numeric arrays (np.savez) or use safetensors")
+    return tuple(shape), bool(fortran), dtype
+
+
+def _npy_data(fh, path: Path, member: str, shape: tuple[int, ...], dtype: np.dtype, fortran: bool) -> np.ndarray:
+    """The array behind a checked header: exactly the bytes its shape needs, no more."""
+    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    data = fh.read(count * dtype.itemsize)
+    if len(data) < count * dtype.itemsize:
+        raise WeightsError(f"{path}: {member} is cut short ({len(data):,} of {count * dtype.itemsize:,} bytes): "
+                           "save it again with np.savez")
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+
+
+def _check_header(source: str, name: str, shape: tuple[int, ...], dtype: str, is_float: bool) -> None:
+    """Refuse a tensor from what its file's header says (name, dtype, shape), before reading its data."""
+    if name not in TENSORS:
+        raise WeightsError(f"{source}: unknown tensor {name!r}; expected {', '.join(TENSORS)}")
+    if not is_float:
+        raise WeightsError(f"{source}: tensor {name} has dtype {dtype}, which attnviz does not read: weights "
+                           "must be float16, float32 or float64 (safetensors F16, F32, F64); convert them")
+    _check_shape(source, name, shape)
+
+
+def _check_shape(source: str, name: str, shape: tuple[int, ...]) -> None:
+    if len(shape) != 2:
+        raise WeightsError(f"{source}: tensor {name} has shape {shape}; it must be a 2-D matrix")
+    if 0 in shape:
+        raise WeightsError(f"{source}: tensor {name} has shape {shape}, which holds no numbers; every weight "
+                           "matrix needs at least one row and one column")
+    rows, cols = shape
+    if name == "embedding":
+        if cols > MAX_WIDTH or rows * cols > MAX_ELEMENTS:
+            raise WeightsError(f"{source}: tensor embedding is {rows:,} × {cols:,}; attnviz reads tables of at "
+                               f"most {MAX_WIDTH:,} columns and {MAX_ELEMENTS:,} numbers")
+    elif rows > MAX_WIDTH or cols > MAX_WIDTH:
+        raise WeightsError(f"{source}: tensor {name} is {rows:,} × {cols:,}; widths above {MAX_WIDTH} are more "
+                           "than attnviz can show")
 
 
 def validate(tensors: dict, n_heads: int, source: str) -> Weights:
@@ -206,11 +313,10 @@ def validate(tensors: dict, n_heads: int, source: str) -> Weights:
     arrays = {}
     for name, arr in tensors.items():
         arr = np.asarray(arr)
-        if arr.dtype.kind != "f":
+        if arr.dtype.kind != "f" or arr.dtype.itemsize > 8:
             raise WeightsError(f"{source}: tensor {name} has dtype {arr.dtype}; weights must be floats "
                                "(float16, float32 or float64)")
-        if arr.ndim != 2 or 0 in arr.shape:
-            raise WeightsError(f"{source}: tensor {name} has shape {arr.shape}; it must be a 2-D matrix")
+        _check_shape(source, name, arr.shape)
         if not np.all(np.isfinite(arr)):
             raise WeightsError(f"{source}: tensor {name} contains NaN or Inf; every weight must be finite")
         arrays[name] = arr.astype(np.float64)

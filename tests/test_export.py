@@ -60,3 +60,56 @@ def test_public_api_names_resolve():
         assert getattr(attnviz, name) is not None, name
     trace = attnviz.self_attention("고양이는 침대에서 잔다")
     assert attnviz.trace_to_json(trace).startswith('{"format":"attnviz.trace/1"')
+
+
+def test_lone_surrogates_become_replacement_characters():
+    # invalid UTF-8 in argv reaches Python as lone surrogates (\udcXX), which UTF-8 cannot encode
+    tr = self_attention("\udcff\udcfe cat \ud800", tokenizer="words")
+    text = trace_to_json(tr)
+    text.encode("utf-8")  # the old writer failed here
+    doc = json.loads(text)
+    assert doc["text"] == "\ufffd\ufffd cat \ufffd"
+    cat = next(t for t in doc["query_tokens"] if t["label"] == "cat")
+    assert doc["text"][cat["start"]:cat["end"]] == "cat"  # one character for one: offsets still hold
+
+
+def test_chunked_matrices_give_json_dumps_bytes():
+    from attnviz.export import CHUNK_NUMBERS, trace_to_dict
+
+    tr = self_attention("a " * 300, tokenizer="words", causal=True)  # 300 × 300 > CHUNK_NUMBERS per matrix
+    assert tr.heads[0].scores.size > CHUNK_NUMBERS
+    expected = json.dumps(trace_to_dict(tr), ensure_ascii=False, separators=(",", ":")) + "\n"
+    assert trace_to_json(tr) == expected
+
+
+def test_writing_a_long_trace_streams_in_small_pieces():
+    import tracemalloc
+
+    from attnviz.export import write_json
+
+    tr = self_attention("a " * 1100, tokenizer="words")  # past 1,024² cells: float32 stages
+
+    class Sink:
+        size = 0
+        largest = 0
+
+        def write(self, chunk):
+            self.size += len(chunk)
+            self.largest = max(self.largest, len(chunk))
+
+    sink = Sink()
+    tracemalloc.start()
+    write_json("trace", tr, sink)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert sink.size > 50_000_000  # ~60 MB of JSON …
+    assert peak < 16 * 2**20 and sink.largest < 4 * 2**20  # … never held whole (it took 4× the file)
+
+
+def test_nan_is_never_written():
+    import pytest
+
+    from attnviz.export import json_chunks
+
+    with pytest.raises(ValueError):
+        "".join(json_chunks({"a": np.array([1.0, np.nan])}))

@@ -290,3 +290,30 @@ def test_long_softmax_rows_draw_quickly():
     fig = figure.softmax_figure(steps)
     assert len(axes_named(fig, "bars")) == 2
     draw(fig)
+
+
+def test_figures_take_every_precision_the_tables_take():
+    from attnviz.lessons import softmax_steps
+    from attnviz.pipeline import self_attention
+    from attnviz.render.figure import pipeline_figure, softmax_figure
+
+    for precision in (0, 7, 8):
+        softmax_figure(softmax_steps([1.0, 2.0]), precision=precision)
+        pipeline_figure(self_attention("a b"), precision=precision)
+    with pytest.raises(InputError, match="give 0 to 8 decimals"):
+        softmax_figure(softmax_steps([1.0, 2.0]), precision=9)
+
+
+def test_numbers_too_large_to_draw_are_refused_in_one_line(tmp_path):
+    import warnings
+
+    from attnviz.lessons import softmax_steps
+    from attnviz.render.figure import save_view, softmax_figure
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's overflow warnings inside matplotlib's tick placement
+        save_view(softmax_figure(softmax_steps([1e300, -1e300, 0.0])), tmp_path / "ok.png", dpi=30)
+        for row in ([1e308, 0.0], [8e307, -8e307], [-1.7e308] * 3):  # axis limits used to reach ±inf
+            with pytest.raises(InputError, match="a figure draws numbers up to"):
+                softmax_figure(softmax_steps(row))
+    assert [p.name for p in tmp_path.iterdir()] == ["ok.png"]

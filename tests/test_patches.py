@@ -36,7 +36,7 @@ def test_patch_embedding_is_linear_plus_position():
 
 def test_grid_parsing():
     assert parse_grid("4x4") == (4, 4) and parse_grid("2X3") == (2, 3) and parse_grid("3×5") == (3, 5)
-    for bad in ("4", "0x4", "axb", "4x40", "4x4x4"):
+    for bad in ("4", "0x4", "axb", "4x40", "4x4x4", "²x2", "2x²", "٣x٣", "４x４", "1½x2"):
         with pytest.raises(ValueError):
             parse_grid(bad)
 
@@ -96,3 +96,58 @@ def test_huge_image_refused_from_its_header(tmp_path):
     assert 20000 * 20000 > MAX_PIXELS
     with pytest.raises(InputError, match="megapixels"):
         load_image(path, (8, 8))
+
+
+EPS = b"""%!PS-Adobe-3.0 EPSF-3.0
+%%BoundingBox: 0 0 8 8
+%%EndComments
+newpath 0 0 moveto 8 8 lineto stroke
+showpage
+%%EOF
+"""
+
+
+def test_images_that_shell_out_are_never_opened(tmp_path):
+    # an EPS file, and a `gs` on PATH that leaves a mark when run: Pillow's EPS plugin would call it
+    import os
+    import subprocess
+    import sys
+
+    eps = tmp_path / "x.eps"
+    eps.write_bytes(EPS)
+    mark = tmp_path / "gs-ran"
+    fake = tmp_path / "bin" / "gs"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\ntouch {mark}\nexit 1\n")
+    fake.chmod(0o755)
+    script = (
+        "import sys\n"
+        "from attnviz.errors import InputError\n"
+        "from attnviz.images import load_image, image_size\n"
+        f"assert image_size({str(eps)!r}) is None\n"
+        "try:\n"
+        f"    load_image({str(eps)!r}, (8, 8))\n"
+        "except InputError as exc:\n"
+        "    print(exc)\n"
+        "print('PIL.EpsImagePlugin' in sys.modules)\n"
+    )
+    env = {**os.environ, "PATH": f"{fake.parent}:{os.environ['PATH']}"}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    message, eps_loaded = out.stdout.strip().splitlines()
+    assert "not an image attnviz reads" in message and "PNG and JPEG" in message
+    assert eps_loaded == "False" and not mark.exists()
+
+
+@pytest.mark.parametrize("fmt", ["GIF", "BMP", "TIFF", "PPM"])
+def test_formats_beyond_png_and_jpeg_are_refused(tmp_path, fmt):
+    path = tmp_path / f"x.{fmt.lower()}"
+    Image.new("RGB", (4, 4), (1, 2, 3)).save(path, format=fmt)
+    with pytest.raises(InputError, match="PNG and JPEG images only"):
+        load_image(path, (8, 8))
+
+
+def test_jpeg_is_read(tmp_path):
+    path = tmp_path / "x.jpg"
+    Image.new("RGB", (16, 16), (200, 100, 50)).save(path, format="JPEG", quality=95)
+    pixels = load_image(path, (8, 8))
+    np.testing.assert_allclose(pixels.mean(axis=(0, 1)), np.array([200, 100, 50]) / 255, atol=0.02)

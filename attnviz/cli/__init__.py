@@ -76,6 +76,9 @@ def main() -> None:
     # turns collection back on for them). Collecting cycles would only slow the imports, and the final
     # collection at exit has nothing to reclaim: ~20 ms of a 0.2 s run.
     gc.disable()
+    from ..output import _safe_streams
+
+    _safe_streams()  # an encoding without ᵀ or Hangul (ascii, cp949) degrades the glyphs instead of failing
     every = app.registered_commands
     first = sys.argv[1] if len(sys.argv) > 1 else None
     named = [c for c in every if (c.name or typer.main.get_command_name(c.callback.__name__)) == first]

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from ..errors import InputError
-from ..output import Output, _console, _finish, _json
+from ..output import Output, _finish, _json
 from . import app
 from .common import _fetch, _focus
 from .options import (
@@ -136,25 +136,18 @@ def flow(
     ft = run_flow(SEED_SENTENCE if source is None else source, seed=seed, n_layers=layers, steps=steps,
                   sample_method=sample.value, k=k, p=p, temperature=temperature, d_model=d_model, d_k=d_k,
                   n_heads=n_heads, d_ff=d_ff, activation=activation.value, tokenizer=tokenizer)
-    out_dir, out = out.out_dir, out._replace(out_dir=None)  # flow saves its own per-step figures
-    if out_dir is not None:
-        from ..files import ensure_dir
-        from ..render import figure as fig
-
-        ensure_dir(out_dir)
-        style = dict(theme=out.theme, lang=out.lang, precision=out.precision)
+    def step_figures(fig, style, out_dir: Path) -> None:  # --out-dir: each step's two figures
         for step in ft.steps:
             last = step.decoder[-1]
-            fig.save_view(fig.mask_figure(last.self_attention, **style),
-                          Path(out_dir) / f"step{step.number}-self.png", dpi=out.dpi)
+            fig.save_view(fig.mask_figure(last.self_attention, **style), out_dir / f"step{step.number}-self.png",
+                          dpi=out.dpi)
             fig.save_view(fig.cross_figure(last.cross_attention, focus=len(step.tokens) - 1, **style),
-                          Path(out_dir) / f"step{step.number}-cross.png", dpi=out.dpi)
+                          out_dir / f"step{step.number}-cross.png", dpi=out.dpi)
 
     def terminal(view):
         from ..render.terminal import flow_view
 
         return flow_view(ft, view=view)
 
-    _finish(out, name="flow", doc=lambda: _json("flow_to_json", ft), terminal=terminal, figure=None)
-    if out_dir is not None and out.json_out != "-":
-        _console().print(f"saved {out_dir}", style="dim")
+    _finish(out, name="flow", doc=lambda: _json("flow_to_json", ft), terminal=terminal, figure=None,
+            extra=step_figures)

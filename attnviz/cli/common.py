@@ -5,14 +5,18 @@ from ..errors import InputError
 
 
 def _focus(query: str | None, labels: list[str]) -> int:
-    """A 1-based index or a token label → a 0-based query row."""
+    """A 1-based index or a token label → a 0-based query row. An index in range wins; a number out of
+    range that is a token of the text ("20" in a list of years) is that token. ASCII digits only: "²" and
+    "٣" pass str.isdigit() but are tokens, not numbers."""
     if query is None:
         return 0
-    if query.lstrip("-").isdigit():
+    number = query[1:] if query.startswith("-") else query
+    if number.isascii() and number.isdigit():
         index = int(query)
-        if not 1 <= index <= len(labels):
+        if 1 <= index <= len(labels):
+            return index - 1
+        if query not in labels:
             raise InputError(f"--query {index} is out of range: pick 1 to {len(labels)} (or a token)")
-        return index - 1
     if query in labels:
         return labels.index(query)
     shown = ", ".join(labels[:12]) + (", …" if len(labels) > 12 else "")

@@ -118,7 +118,7 @@ def _model_heads(text: str, model: str, layer: str, *, head, causal, query, no_s
     from ..pipeline import model_attention, model_layers
     from ..trace import without_special
 
-    if layer != "all" and not layer.isdigit():
+    if layer != "all" and not (layer.isascii() and layer.isdigit()):  # "²".isdigit(), but int("²") fails
         raise typer.BadParameter(f"{layer!r} is not a layer: give a number from 0, or all", param_hint="--layer")
     causal_opt = True if causal else None
     traces = (model_layers(model, text, causal=causal_opt) if layer == "all"
@@ -143,9 +143,7 @@ def _model_heads(text: str, model: str, layer: str, *, head, causal, query, no_s
         return fig.layers_figure(traces, focus=focus, **style)
 
     def doc():
-        from ..export import trace_to_json, traces_to_json
-
-        return trace_to_json(traces[0]) if len(traces) == 1 else traces_to_json(traces)
+        return _json("trace_to_json", traces[0]) if len(traces) == 1 else _json("traces_to_json", traces)
 
     _finish(out, name="heads", doc=doc, terminal=terminal, figure=figure,
             trace=traces[0] if len(traces) == 1 else None, head=h or 0)

@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from ..text import word
 from .canvas import _axes, _cut, _new_figure, _sentence, _text
-from .checks import _check_style
+from .checks import _check_drawable, _check_style
 from .style import FONT_FAMILY, THEMES, _short
 
 
@@ -59,6 +59,7 @@ def block_figure(block, *, theme: str = "light", lang: str = "en", precision: in
     panel_h = float(np.clip(max(side * t / d * 3.0, 0.2 * t), 2.0, height - 3.6))  # tall enough to read a row
     y = (height - panel_h) / 2
     limit = max(float(np.max(np.abs(m))) for _, m in stages) or 1.0
+    _check_drawable(limit, "the block's values")
     typical = float(np.percentile(np.concatenate([np.abs(m).ravel() for _, m in stages]), 99))
     clipped = typical > 0 and limit > 3 * typical  # a few outlier dimensions (real BERTs have them) would wash
     if clipped:  # every other cell out: clip the colour scale at the 99th percentile and say so

@@ -1,4 +1,4 @@
-"""Argument checks the figures share: head, focus row, theme, language and precision."""
+"""Argument checks the figures share: head, focus row, theme, language, precision, drawable numbers."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ from ...errors import InputError
 from ...trace import Trace
 from ..text import LANGS
 from .style import THEMES
+
+#: Most decimals a figure writes (as the terminal tables: --precision 0 to 8).
+MAX_PRECISION = 8
 
 
 def _check_focus(trace: Trace, focus: int) -> None:
@@ -25,5 +28,17 @@ def _check_style(theme: str, lang: str, precision: int) -> None:
         raise InputError(f"unknown theme {theme!r}: choose one of {', '.join(THEMES)}")
     if lang not in LANGS:
         raise InputError(f"unknown language {lang!r}: choose one of {', '.join(LANGS)}")
-    if not 0 <= precision <= 6:
-        raise InputError(f"precision {precision} is out of range: give 0 to 6 decimals")
+    if not 0 <= precision <= MAX_PRECISION:
+        raise InputError(f"precision {precision} is out of range: give 0 to {MAX_PRECISION} decimals")
+
+
+#: The largest magnitude a figure draws: matplotlib's colour scales and tick placement multiply and
+#: subtract the values, which overflows for numbers near float64's 1.8e308.
+MAX_DRAWN = 1e300
+
+
+def _check_drawable(top: float, what: str) -> None:
+    """Raise InputError when `what`, reaching `top` in magnitude, is too large to draw."""
+    if not top <= MAX_DRAWN:
+        raise InputError(f"{what} reach {top:.3g}; a figure draws numbers up to ±{MAX_DRAWN:.0e}: show them in the "
+                         "terminal or with --json, or scale the weights (or scores) down")

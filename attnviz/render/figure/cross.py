@@ -122,15 +122,9 @@ def cross_figure(trace: Trace, *, head: int = 0, focus: int = 0, theme: str = "l
 
 def _read_image(path: Path, longest: int = 640) -> np.ndarray:
     """The image at `path` as RGB in [0, 1], at most `longest` pixels a side: (h, w, 3)."""
-    from PIL import Image
+    from ...images import image_size, load_image
 
-    from ...images import load_image
-
-    try:
-        with Image.open(path) as img:  # the header only: the size
-            w, h = img.size
-    except Exception:  # noqa: BLE001 - load_image below reports what is wrong with the file
-        w, h = longest, longest
+    w, h = image_size(path) or (longest, longest)  # load_image below reports what is wrong with the file
     shrink = min(1.0, longest / max(w, h, 1))
     return load_image(path, (max(1, round(w * shrink)), max(1, round(h * shrink))))
 

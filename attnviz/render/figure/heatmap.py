@@ -19,6 +19,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import Affine2D
 
+from .checks import _check_drawable
 from .glyphs import Labels
 from .glyphs import width as _width
 from .layout import LABEL_PAD, MAX_TICKS_STAGE, TICK, Ticks, _col_labels_height, _row_labels_width
@@ -176,6 +177,7 @@ def _colours(panel: Panel, th: Theme) -> tuple[Colormap, Normalize]:
             shown = np.isfinite(panel.matrix) if panel.hidden is None else ~panel.hidden & np.isfinite(panel.matrix)
             top = float(np.max(np.abs(panel.matrix), where=shown, initial=0.0))  # 0.0 when nothing shows
         top = top if top > 0 else 1.0
+        _check_drawable(top, f"the {panel.stage} values")
         cmap, norm = mpl.colormaps[th.diverging], Normalize(-top, top)
     return cmap.with_extremes(bad=th.hidden), norm
 

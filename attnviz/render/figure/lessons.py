@@ -16,7 +16,7 @@ from ...errors import InputError
 from ...lessons import ScaleLesson, SoftmaxSteps
 from ..text import caption, title, word
 from .canvas import _axes, _new_figure, _text
-from .checks import _check_style
+from .checks import _check_drawable, _check_style
 from .glyphs import width as _width
 from .layout import MAX_TICKS_PIPELINE, _tick_size, _ticks_at, _wrap
 from .style import FONT_FAMILY, NUMBER_FAMILY, THEMES, Theme, _num, _short
@@ -127,6 +127,7 @@ def softmax_figure(steps: SoftmaxSteps, *, labels: Sequence[str] | None = None, 
     best = int(np.argmax(steps.probs))
     finite = np.isfinite(steps.scores)
     heights = np.where(finite, steps.scores, 0.0)
+    _check_drawable(float(np.abs(heights).max()), "the scores")
     values = [_num(v, precision) if ok else "−∞" for v, ok in zip(steps.scores, finite)]
     _bars(scores_ax, heights, values, best, th, 6.0, names, shown, tick_size, slant)
     _bars(probs_ax, steps.probs, [_num(v, precision) for v in steps.probs], best, th, 6.0, names, shown, tick_size,

@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ...errors import InputError, OutputError
-from ...files import atomic_write
+from ...files import FIGURE_FORMATS, atomic_write, check_suffix, ensure_dir, transaction
 from ...trace import Trace
 from . import png
 from .checks import _check
@@ -20,7 +20,7 @@ from .pipeline import stage_figure
 from .rope import rope_figure
 
 #: File formats save_figure writes, chosen by the path's extension.
-FORMATS = ("png", "svg", "pdf")
+FORMATS = FIGURE_FORMATS
 #: (file name without extension, stage) written by save_stage_figures, in order.
 STAGE_FILES = (
     ("00-pipeline", "pipeline"),
@@ -92,43 +92,36 @@ def save_stage_figures(trace: Trace, out_dir: str | Path, *, fmt: str = "png", d
                        ) -> list[Path]:
     """Write 00-pipeline, 01-embeddings, 02-q, 03-k, 04-v, 05-scores, 06-scaled, 07-softmax and
     08-output (`.fmt`) into `out_dir`, creating it if its parent folder exists; a trace with RoPE adds
-    09-rope, one with fewer K/V heads than query heads 10-gqa. Returns the paths."""
+    09-rope, one with fewer K/V heads than query heads 10-gqa: all of them or, when one fails, none (and no
+    new folder). Returns the paths."""
     fmt = fmt.lower().lstrip(".")
     if fmt not in FORMATS:
         raise OutputError(f"cannot write {fmt!r} figures: choose one of {', '.join(FORMATS)}")
     _check(trace, head, theme, lang, precision)
     _check_dpi(dpi)
     out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OutputError(f"cannot write figures into {out_dir}: it is a file; give a folder name")
-    if not out_dir.is_dir():
-        parent = out_dir.parent
-        if not parent.is_dir():
-            raise OutputError(f"cannot create {out_dir}: the folder {parent} does not exist (create it first)")
-        try:
-            out_dir.mkdir(exist_ok=True)
-        except OSError as exc:
-            raise OutputError(f"cannot create {out_dir}: {exc.strerror} (choose a writable folder)") from None
     files = [*STAGE_FILES, *_extra_figures(trace)]
     paths = [out_dir / f"{name}.{fmt}" for name, _ in files]
     style = dict(theme=theme, lang=lang, precision=precision)
-    # PNG: each figure is encoded and written on a second thread while the next one is drawn (zlib
-    # releases the GIL); an error there is raised here, by result()
-    with ThreadPoolExecutor(max_workers=1) as writer:
-        jobs = []
-        for path, (_, stage) in zip(paths, files):
-            if stage == "rope":
-                fig = rope_figure(trace, head=head, **style)
-            elif stage == "gqa":
-                fig = gqa_figure(trace, **style)
-            else:
-                fig = stage_figure(trace, stage, head=head, **style)
-            if fmt == "png":
-                jobs.append(writer.submit(_write_png, path, _pixels(fig, dpi), dpi))
-            else:
-                _save(fig, path, fmt, dpi)
-        for job in jobs:
-            job.result()
+    with transaction():  # every figure or none (and no folder left behind)
+        ensure_dir(out_dir)
+        # PNG: each figure is encoded and written on a second thread while the next one is drawn (zlib
+        # releases the GIL); an error there is raised here, by result()
+        with ThreadPoolExecutor(max_workers=1) as writer:
+            jobs = []
+            for path, (_, stage) in zip(paths, files):
+                if stage == "rope":
+                    fig = rope_figure(trace, head=head, **style)
+                elif stage == "gqa":
+                    fig = gqa_figure(trace, **style)
+                else:
+                    fig = stage_figure(trace, stage, head=head, **style)
+                if fmt == "png":
+                    jobs.append(writer.submit(_write_png, path, _pixels(fig, dpi), dpi))
+                else:
+                    _save(fig, path, fmt, dpi)
+            for job in jobs:
+                job.result()
     return paths
 
 
@@ -138,12 +131,7 @@ def _check_dpi(dpi: float) -> None:
 
 
 def _format_of(path: Path) -> str:
-    fmt = path.suffix.lower().lstrip(".")
-    if fmt not in FORMATS:
-        given = f"the extension {path.suffix!r}" if path.suffix else "no extension"
-        raise OutputError(f"cannot write {path}: it has {given}; end the name with "
-                          f"{', '.join('.' + f for f in FORMATS)}")
-    return fmt
+    return check_suffix(path, FORMATS)
 
 
 def _check_folder(path: Path) -> None:
