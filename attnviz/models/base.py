@@ -118,6 +118,7 @@ class LayerAttention:
     concat: np.ndarray  # (T, h·d_v)
     output: np.ndarray  # (T, d_model) concat · W_O + b_O, before the residual and any norm
     info: AttentionInfo | None = None  # GQA, RoPE, scale, soft-cap, window; None for plain MHA with 1/√d_k
+    memory: np.ndarray | None = None  # (S, d_model) cross-attention: what K and V come from (None: x itself)
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,10 @@ class Architecture:
         """Layer i's positions.Rope, or None when positions are added to the embeddings."""
         return None
 
+    def position_bias(self, tensors: Any, i: int, t: int, s: int) -> np.ndarray | None:
+        """(h, T, S) added to layer i's scaled scores (T5's relative position bias), or None."""
+        return None
+
     def post_norms(self, tensors: Any, i: int) -> tuple[Norm | None, Norm | None]:
         """Gemma's norms on the attention's and the FFN's outputs, before each residual; (None, None) elsewhere."""
         return None, None
@@ -276,7 +281,8 @@ def run_layer(arch: Architecture, tensors: Any, i: int, h: np.ndarray, mask: np.
         mask = sliding if mask is None else mask & sliding
     first = i == 0
     attn = self_attention(arch, arch.attention_weights(tensors, i), i, x, mask, positions,
-                          e if first else x, p if first else np.zeros_like(x))
+                          e if first else x, p if first else np.zeros_like(x),
+                          arch.position_bias(tensors, i, len(x), len(x)))
     if attention_only:
         return LayerRun(attn, arch.norm_first, norm1=norm1)
     params = arch.block_params(tensors, i)
@@ -300,11 +306,13 @@ def run_layer(arch: Architecture, tensors: Any, i: int, h: np.ndarray, mask: np.
 
 
 def self_attention(arch: Architecture, w: AttentionWeights, i: int, x: np.ndarray, mask: np.ndarray | None,
-                   positions: np.ndarray, embeddings: np.ndarray, positions_rows: np.ndarray) -> LayerAttention:
+                   positions: np.ndarray, embeddings: np.ndarray, positions_rows: np.ndarray,
+                   bias: np.ndarray | None = None) -> LayerAttention:
     """Layer i's multi-head (or grouped-query) self-attention on x (T, d_model), every stage kept.
 
         q = x W_Q + b_Q (T, h·d_k);  k = x W_K + b_K, v = x W_V + b_V (T, g·d_k)
-        per head: [RMSNorm q, k] → [RoPE q, k] → scores = q kᵀ → scaled → [capped] → masked → softmax → · v
+        per head: [RMSNorm q, k] → [RoPE q, k] → scores = q kᵀ → scaled → [+ bias] → [capped] → masked → softmax
+                  → · v   (bias (h, T, S): T5's relative position bias, added after the (unit) scale)
         concat = [output_1 … output_h] (T, h·d_v);  output = concat W_O + b_O (T, d_model)
     Query head j reads K/V head j // (h/g) (grouped-query attention; g = h is plain multi-head attention).
     """
@@ -326,7 +334,7 @@ def self_attention(arch: Architecture, w: AttentionWeights, i: int, x: np.ndarra
         rope_info = RopeInfo(angles, angles, rope.rotary_dim, rope.base, rope.scaling, rope.attention_factor,
                              pos.rope_inv_freq(rope, len(positions)), np.asarray(positions))
     scale, cap, window = arch.attention_scale(i), arch.softcap(i), arch.window(i)
-    plain = scale is None and cap is None
+    plain = scale is None and cap is None and bias is None
     group = h // g
     heads = []
     for j in range(h):
@@ -335,20 +343,22 @@ def self_attention(arch: Architecture, w: AttentionWeights, i: int, x: np.ndarra
             scores, scaled, masked, probs, out = attention.attention_stages(q[j], k[kv], v[kv], mask)
             capped = None
         else:
-            st = attention.head_stages(q[j], k[kv], v[kv], mask, scale=scale, softcap=cap)
+            st = attention.head_stages(q[j], k[kv], v[kv], mask, scale=scale, softcap=cap,
+                                       bias=None if bias is None else bias[j])
             scores, scaled, capped, masked, probs, out = (st.scores, st.scaled, st.capped, st.masked, st.weights,
                                                           st.output)
         heads.append(HeadTrace(q[j], k[kv], v[kv], scores, scaled, mask, masked, probs, out,
                                kv_head=None if g == h else kv,
                                q_unrotated=None if rope is None else q_plain[j],
-                               k_unrotated=None if rope is None else k_plain[kv], capped=capped))
+                               k_unrotated=None if rope is None else k_plain[kv], capped=capped,
+                               bias=None if bias is None else bias[j]))
     concat = attention.merge_heads(np.stack([hd.output for hd in heads]))  # (T, h·d_v) float64
     output = _plus(matmul(concat, w.w_o.astype(np.float64)), w.b_o)  # (T, d_model)
     info = None
     if not plain or g != h or rope is not None or window is not None or w.q_norm is not None:
         d_k = q.shape[-1]
         info = AttentionInfo(g, float(d_k ** -0.5) if scale is None else float(scale), cap, window, rope_info,
-                             w.q_norm is not None)
+                             w.q_norm is not None, None if bias is None else "relative")
     return LayerAttention(x, embeddings, positions_rows, tuple(heads), concat, output, info)
 
 
