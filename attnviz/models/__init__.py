@@ -35,7 +35,7 @@ from ..block import EncoderBlockTrace
 from ..errors import InputError, ModelError
 from ..tokens import Token, clean_text
 from ..trace import ModelInfo, Trace, check_length
-from . import bert, gpt2, llama  # noqa: F401  (each family registers itself by its model_types)
+from . import bart, bert, gpt2, llama, t5  # noqa: F401  (each family registers itself by its model_types)
 from . import resolve as checkpoint
 from .base import REGISTRY, LayerAttention, Model
 from .resolve import check_files, fetch, load_model_tokenizer, read_config
@@ -62,6 +62,15 @@ def load_model(spec: str | os.PathLike) -> Model:
                          "give a checkpoint of one of those")
     tensors = open_tensors(folder)
     arch = REGISTRY[model_type].from_config(config, tensors, folder)
+    if getattr(arch, "encoder_decoder", False):
+        from .sides import TextSide, has_spm, load_spm_sides
+
+        if has_spm(folder) and model_type == "marian":
+            source, target = load_spm_sides(folder)
+            return Model(name, folder, config, arch, source, tensors, source.piece(arch.pad_id), target)
+        _, hf = load_model_tokenizer(folder)
+        side = TextSide(str(folder / "tokenizer.json"), hf)
+        return Model(name, folder, config, arch, side, tensors, hf.id_to_token(arch.pad_id) or PAD, side)
     tokenizer, hf = load_model_tokenizer(folder)
     return Model(name, folder, config, arch, tokenizer, tensors, hf.id_to_token(arch.pad_id) or PAD)
 

@@ -92,8 +92,7 @@ def find_in_hf_cache(repo_id: str) -> Path:
     snapshot = snapshots / commit
     if not snapshot.is_dir():
         raise ModelError(f"the Hugging Face cache has {repo} but not its snapshot {commit}: {_download_hint(repo)}")
-    missing = [f for f in FILES if not (snapshot / f).is_file()
-               and not (f == SINGLE and (snapshot / INDEX).is_file())]
+    missing = _missing(snapshot)
     if missing:
         raise ModelError(f"the Hugging Face cache has {repo} but not its {', '.join(missing)}: "
                          f"{_download_hint(repo)}{_format_hint(snapshot, missing)}")
@@ -146,9 +145,17 @@ def _format_hint(folder: Path, missing: list[str]) -> str:
     return "".join(f"; {h}" for h in hints)
 
 
+def _missing(folder: Path) -> list[str]:
+    """FILES not in `folder` (model.safetensors may be sharded; a Marian checkpoint's source.spm, target.spm
+    and vocab.json stand in for tokenizer.json)."""
+    spm = (folder / "source.spm").is_file()
+    return [f for f in FILES if not (folder / f).is_file()
+            and not (f == SINGLE and (folder / INDEX).is_file())
+            and not (f == "tokenizer.json" and spm)]
+
+
 def check_files(folder: Path) -> None:
-    missing = [f for f in FILES if not (folder / f).is_file()
-               and not (f == SINGLE and (folder / INDEX).is_file())]
+    missing = _missing(folder)
     if missing:
         raise ModelError(f"{folder} has no {' and no '.join(missing)}: a checkpoint directory holds "
                          f"{', '.join(FILES)}{_format_hint(folder, missing)}")
