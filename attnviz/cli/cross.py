@@ -1,4 +1,5 @@
-"""`attnviz cross`: cross-attention from a decoder's queries to an encoder's tokens or an image's patches."""
+"""`attnviz cross`: cross-attention from a decoder's queries to an encoder's tokens or an image's patches —
+seeded, or a real encoder–decoder checkpoint's (T5, BART, Marian) decoder layer."""
 
 from pathlib import Path
 from typing import Annotated
@@ -7,8 +8,21 @@ import typer
 
 from ..output import Output, _finish, _json
 from . import app
-from .common import _focus, _head
-from .options import DK, SEED_SENTENCE, DModel, Head, NHeads, Query, Seed, TokenizerOpt, WeightsFile, output_options
+from .common import _fetch, _focus, _head
+from .options import (
+    DK,
+    SEED_SENTENCE,
+    DModel,
+    Download,
+    Head,
+    ModelOpt,
+    NHeads,
+    Query,
+    Seed,
+    TokenizerOpt,
+    WeightsFile,
+    output_options,
+)
 
 
 @app.command()
@@ -17,7 +31,8 @@ def cross(
     source: Annotated[str | None, typer.Argument(
         help=f"The encoder side: gives K and V \\[default: {SEED_SENTENCE}]", show_default=False)] = None,
     target: Annotated[str | None, typer.Argument(
-        help="The decoder side after <BOS>: gives Q \\[default: <BOS> alone]", show_default=False)] = None,
+        help="The decoder side after <BOS> (the start token): gives Q \\[default: <BOS> alone; with --model, "
+             "--steps greedily generated tokens]", show_default=False)] = None,
     image: Annotated[Path | None, typer.Option(
         help="Attend over the patches of this image instead of SOURCE's tokens (PNG or JPEG).")] = None,
     patches: Annotated[str, typer.Option(help="Patch grid for --image, ROWSxCOLS.")] = "4x4",
@@ -31,14 +46,30 @@ def cross(
     d_k: DK = 4,
     weights: WeightsFile = None,
     tokenizer: TokenizerOpt = "default",
+    model: ModelOpt = None,
+    download: Download = False,
+    layer: Annotated[str, typer.Option(help="Decoder layer of --model, counting from 0, or all (every layer's "
+                                            "heads).")] = "0",
+    steps: Annotated[int, typer.Option(min=1, max=256, help="--model without TARGET: tokens to generate "
+                                                            "greedily as the queries.")] = 8,
+    mean: Annotated[bool, typer.Option("--mean", help="The figure shows the mean over the heads (alignment).")
+                    ] = False,
 ) -> None:
     """Cross-attention: the decoder's queries (<BOS> …) attend to the encoder's keys and values.
 
     Rows are decoder (target) tokens, columns source tokens, or image patches with --image.
     Each side up to √(4,096² / heads) tokens (4,096 for one head).
+    With --model (T5, BART, Marian), the encoder reads SOURCE, the decoder is teacher-forced on its start token
+    and TARGET's tokens, and the trace is decoder layer --layer's real cross-attention; the figure (--png) is
+    the alignment of target tokens (rows) to source tokens (columns), one --head or the --mean.
 
     Example: attnviz cross "고양이는 침대에서 잔다" --image samples/cat_on_bed.png --patches 4x4
+    Real model: attnviz cross "고양이는 침대에서 잔다" "The cat sleeps on the bed." --model DIR --layer 1 --png a.png
     """
+    if model is not None:
+        _fetch(model, download)
+        return _model_cross(source or SEED_SENTENCE, target, model, layer, head=head, query=query, steps=steps,
+                            mean=mean, out=out)
     from ..patches import parse_grid
     from ..pipeline import cross_attention, image_attention
 
@@ -60,3 +91,37 @@ def cross(
 
     _finish(out, name="cross", doc=lambda: _json("trace_to_json", trace), terminal=terminal, trace=trace, head=h,
             figure=lambda fig, style: fig.cross_figure(trace, head=h, focus=focus, **style))
+
+
+def _model_cross(source: str, target: str | None, model: str, layer: str, *, head: int, query, steps: int,
+                 mean: bool, out: Output) -> None:
+    """`cross --model`: one decoder layer's cross-attention (or, with --layer all, every layer's heads)."""
+    from ..models import load_model
+    from ..models.encdec import cross_traces
+
+    if layer != "all" and not layer.isdigit():
+        raise typer.BadParameter(f"{layer!r} is not a layer: give a number from 0, or all", param_hint="--layer")
+    m = load_model(model)
+    traces = cross_traces(m, source, target, None if layer == "all" else [int(layer)], steps=steps)
+    trace = traces[0]
+    h, focus = _head(head, trace), _focus(query, [t.label for t in trace.query_tokens])
+
+    def terminal(view):
+        from ..render import terminal as term
+
+        if len(traces) > 1:
+            return term.layers_view(traces, focus=focus, view=view)
+        return term.cross_view(trace, focus=focus, head=h, view=view)
+
+    def figure(fig, style):
+        if len(traces) > 1:
+            return fig.layers_figure(traces, focus=focus, **style)
+        return fig.alignment_figure(trace, head=None if mean else h, focus=focus, **style)
+
+    def doc():
+        from ..export import trace_to_json, traces_to_json
+
+        return trace_to_json(trace) if len(traces) == 1 else traces_to_json(traces)
+
+    _finish(out, name="cross", doc=doc, terminal=terminal, figure=figure, trace=trace if len(traces) == 1 else None,
+            head=h)

@@ -10,6 +10,7 @@ reverse):
     cross    cross-attention and the image patch grid                         lessons  the scale and softmax lessons
     flash    tiled attention block by block                                   block    one transformer block
     flow     the encoder–decoder walk                                         survey   head survey, rollout, lens
+    seq2seq  T5's relative bias stage, a real model's generation
 
 A name is looked up here (PEP 562 `__getattr__`), so `from attnviz.render.terminal import explain_view`
 imports common, matrix and explain alone: the explain view does not pay for the other views, nor for rich's
@@ -33,6 +34,7 @@ _MODULES = {  # module → the public names it owns
     "block": ("ACT_NAMES", "PREVIEW_DIMS", "block_view"),
     "flow": ("FLOW_STEPS_SHOWN", "flow_view"),
     "survey": ("lens_view", "rollout_view", "survey_view"),
+    "seq2seq": ("generation_view", "relative_view"),
 }
 _MODULE_OF = {name: module for module, names in _MODULES.items() for name in names}
 
