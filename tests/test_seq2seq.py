@@ -9,8 +9,8 @@ from attnviz.errors import InputError, ModelError
 from attnviz.models import load_model
 from attnviz.models.encdec import (
     cross_traces,
-    decoder_trace,
     decoder_tokens,
+    decoder_trace,
     encoder_trace,
     generate,
     source_tokens,

@@ -48,6 +48,9 @@ def explain(
     download: Download = False,
     layer: Layer = 0,
     no_special: NoSpecial = False,
+    decoder: Annotated[str | None, typer.Option(
+        help="An encoder–decoder --model (T5, BART, Marian): show the decoder's masked self-attention on this "
+             "target text (after the start token) instead of the encoder's.")] = None,
 ) -> None:
     """Walk a sentence through self-attention, stage by stage.
 
@@ -57,16 +60,21 @@ def explain(
 
     Example: attnviz explain "고양이는 침대에서 잔다" --query 잔다 --png pipeline.png
     Real model: attnviz explain "The cat sat on the mat" --model minilm --layer 2 --head 3
+    Encoder–decoder: attnviz explain "고양이는 침대에서 잔다" --model DIR --decoder "The cat sleeps." (T5 shows its
+    relative position bias where the √d_k scaling would be: T5 does not scale.)
     """
     _fetch(model, download)
     trace = _self_trace(SEED_SENTENCE if text is None else text, model=model, layer=layer, no_special=no_special,
-                        causal=causal, seed=seed, d_model=d_model, d_k=d_k, weights=weights, tokenizer=tokenizer)
+                        causal=causal, decoder=decoder, seed=seed, d_model=d_model, d_k=d_k, weights=weights,
+                        tokenizer=tokenizer)
     h, focus = _head(head, trace), _focus(query, [t.label for t in trace.query_tokens])
     _check_stage(stage.value, trace, h)
 
     def terminal(view):
-        from ..render.terminal import explain_view
+        from ..render.terminal import explain_view, relative_view
 
+        if trace.attention is not None and trace.attention.relative is not None and stage.value == "all":
+            return relative_view(trace, focus=focus, head=h, view=view)
         return explain_view(trace, stage=stage.value, focus=focus, head=h, view=view)
 
     _finish(out, name="pipeline", doc=lambda: _json("trace_to_json", trace), terminal=terminal, trace=trace, head=h,
