@@ -402,7 +402,7 @@ def test_unknown_model_type_lists_the_supported_ones(tmp_path):
                                          "mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3_text, gemma3"):
         load_model(folder)
     assert SUPPORTED == ("bert", "roberta", "distilbert", "gpt2", "llama", "mistral", "qwen2", "qwen3", "phi3",
-                         "gemma", "gemma2", "gemma3_text", "gemma3")
+                         "gemma", "gemma2", "gemma3_text", "gemma3", "bart", "mbart", "marian", "t5", "mt5")
     edit_config(folder, model_type=None)
     with pytest.raises(ModelError, match="has no model_type; attnviz runs bert"):
         load_model(folder)

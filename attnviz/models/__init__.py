@@ -35,11 +35,13 @@ from ..block import EncoderBlockTrace
 from ..errors import InputError, ModelError
 from ..tokens import Token, clean_text
 from ..trace import ModelInfo, Trace, check_length
-from . import bart, bert, gpt2, llama, t5  # noqa: F401  (each family registers itself by its model_types)
+from . import bert, gpt2, llama  # noqa: F401  (each family registers itself by its model_types)
 from . import resolve as checkpoint
+from .bart import Bart  # noqa: F401  (encoder–decoders, registered after the others)
 from .base import REGISTRY, LayerAttention, Model
 from .resolve import check_files, fetch, load_model_tokenizer, read_config
 from .safetensors import open_tensors
+from .t5 import T5  # noqa: F401
 
 SUPPORTED = tuple(REGISTRY)
 PAD = "[PAD]"
@@ -106,6 +108,10 @@ def _prepare(model: Model, text: str, causal: bool | None, pad_to: int | None, n
 
     mask: causal (key j ≤ query i) when causal, and/or padding (every query sees the text's keys only, as in
     transformers: a [PAD] query still attends to the real keys); None when nothing is hidden."""
+    if getattr(model.arch, "encoder_decoder", False):
+        raise InputError(f"{model.name} is an encoder–decoder ({model.architecture}): this view shows one stack; "
+                         "use `attnviz explain TEXT --model …` (encoder, or --decoder TARGET), `attnviz cross` "
+                         "or `attnviz flow`")
     text = clean_text(text)
     tokens, n_real = _tokens(model, text, pad_to, n_layers)
     ids = np.array([tk.id for tk in tokens], dtype=np.int64)  # (T,)
