@@ -71,6 +71,16 @@ class RopeInfo:
 
 
 @dataclass(frozen=True)
+class RelativeBias:
+    """T5's relative position bias of a layer: each query–key offset's bucket, and the learned bias per bucket."""
+
+    buckets: np.ndarray  # (T, S) int: the bucket of key − query offset j − i
+    table: np.ndarray  # (num_buckets, h) the learned bias of each bucket for each head
+    bidirectional: bool  # encoder: half the buckets for later keys; decoder: later keys all in bucket 0
+    max_distance: int  # offsets this far or farther share the last bucket
+
+
+@dataclass(frozen=True)
 class AttentionInfo:
     """What a layer's attention does beyond plain multi-head attention with 1/√d_k."""
 
@@ -81,6 +91,7 @@ class AttentionInfo:
     rope: RopeInfo | None = None
     qk_norm: bool = False  # Qwen3, Gemma 3: each head's q and k are RMS-normed before RoPE
     position_bias: str | None = None  # "relative" for T5's learned bucketed bias
+    relative: RelativeBias | None = None  # T5: the buckets and the bias table behind HeadTrace.bias
 
 
 @dataclass(frozen=True)
@@ -345,6 +356,8 @@ def without_special(trace: Trace) -> Trace:
                             square(h.masked), square(h.weights), h.output[rows], h.kv_head, cut(h.q_unrotated, rows),
                             cut(h.k_unrotated, cols), square(h.capped), square(h.bias)) for h in trace.heads)
     info = trace.attention
+    if info is not None and info.relative is not None:
+        info = replace(info, relative=replace(info.relative, buckets=square(info.relative.buckets)))
     if info is not None and info.rope is not None:
         rope = info.rope
         info = replace(info, rope=replace(rope, angles=rope.angles[rows], key_angles=rope.key_angles[cols],

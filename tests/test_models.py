@@ -399,11 +399,11 @@ def test_unknown_model_type_lists_the_supported_ones(tmp_path):
     folder = copy_fixture(tmp_path)
     edit_config(folder, model_type="mamba")
     with pytest.raises(ModelError, match="model_type 'mamba'; attnviz runs bert, roberta, distilbert, gpt2, llama, "
-                                         "mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3_text, gemma3, vit, "
-                                         "vision-encoder-decoder"):
+                                         "mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3_text, gemma3, bart, "
+                                         "mbart, marian, t5, mt5, vit, vision-encoder-decoder"):
         load_model(folder)
     assert SUPPORTED == ("bert", "roberta", "distilbert", "gpt2", "llama", "mistral", "qwen2", "qwen3", "phi3",
-                         "gemma", "gemma2", "gemma3_text", "gemma3", "vit",
+                         "gemma", "gemma2", "gemma3_text", "gemma3", "bart", "mbart", "marian", "t5", "mt5", "vit",
                          "vision-encoder-decoder")
     edit_config(folder, model_type=None)
     with pytest.raises(ModelError, match="has no model_type; attnviz runs bert"):

@@ -288,7 +288,7 @@ def test_cli_cross_captioner_strip(tmp_path):
     (("explain", "--image", ROOT / "README.md", "--model", VIT), "is not an image attnviz"),
     (("cross", "a cat", "--model", CAPTIONER), "give --image FILE"),
     (("cross", "a cat", "--image", IMAGES["cat_on_bed"], "--model", CAPTIONER, "--steps", 2), "TARGET or --steps"),
-    (("cross", "--image", IMAGES["cat_on_bed"], "--steps", 2), "--steps generates with a real captioner"),
+    (("cross", "--image", IMAGES["cat_on_bed"], "--steps", 2), "--steps generates with a real model"),
     (("cross", "a", "--image", IMAGES["cat_on_bed"], "--model", VIT), "has no text decoder"),
 ])
 def test_cli_image_errors(args, message):

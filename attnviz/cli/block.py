@@ -123,14 +123,24 @@ def flow(
     d_model: DModel = 8,
     d_k: DK = 4,
     tokenizer: TokenizerOpt = "default",
+    model: ModelOpt = None,
+    download: Download = False,
 ) -> None:
     """The encoder–decoder walk-through on a tiny untrained seeded model: ids → embeddings → encoder
     blocks → <BOS> → decoder blocks → logits → softmax → sampling, repeated for --steps tokens.
     The model is untrained, so the text it makes is nonsense: the point is the flow of shapes and numbers.
     --out-dir saves each step's decoder self-attention and cross-attention figures.
 
+    With --model (an encoder–decoder: T5, BART, Marian) the real model writes: each step's logits, softmax,
+    top tokens, the pick (greedy: transformers' generate(do_sample=False)) and the text so far.
+
     Example: attnviz flow "안녕하세요, 오늘 날씨는?" --steps 3 --sample top-k --k 5
+    Real model: attnviz flow "고양이는 침대에서 잔다" --model DIR --steps 8
     """
+    if model is not None:
+        _fetch(model, download)
+        return _model_flow(SEED_SENTENCE if source is None else source, model, steps=steps, method=sample.value,
+                           k=k, p=p, temperature=temperature, seed=seed, out=out)
     from ..flow import flow as run_flow
 
     ft = run_flow(SEED_SENTENCE if source is None else source, seed=seed, n_layers=layers, steps=steps,
@@ -151,3 +161,31 @@ def flow(
 
     _finish(out, name="flow", doc=lambda: _json("flow_to_json", ft), terminal=terminal, figure=None,
             extra=step_figures)
+
+
+def _model_flow(source: str, model: str, *, steps: int, method: str, k: int, p: float, temperature: float,
+                seed: int, out: Output) -> None:
+    """`flow --model`: a real encoder–decoder generating, step by step."""
+    import json
+
+    from ..models import load_model
+    from ..models.encdec import generate
+
+    gen = generate(load_model(model), source, steps, method=method, k=k, p=p, temperature=temperature, seed=seed)
+
+    def doc() -> str:
+        return json.dumps({"format": "attnviz.generation/1", "model": gen.model.name, "source": gen.source,
+                           "source_ids": [t.id for t in gen.source_tokens], "method": gen.method, "seed": gen.seed,
+                           "temperature": gen.temperature, "ids": list(gen.ids), "text": gen.text,
+                           "steps": [{"step": s.number, "input_ids": [t.id for t in s.inputs], "pick": s.token.id,
+                                      "label": s.token.label, "prob": s.sampling.probs[s.sampling.choice].item(),
+                                      "top": [{"id": t.id, "label": t.label, "logit": t.logit, "prob": t.prob}
+                                              for t in s.top], "text": s.text} for s in gen.steps]},
+                          ensure_ascii=False)
+
+    def terminal(view):
+        from ..render.terminal import generation_view
+
+        return generation_view(gen, view=view)
+
+    _finish(out._replace(out_dir=None, png=None), name="flow", doc=doc, terminal=terminal, figure=None)

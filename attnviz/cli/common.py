@@ -73,13 +73,25 @@ def _fetch(model: str | None, download: bool) -> None:
 
 
 def _self_trace(text: str, *, model: str | None, layer: int, causal: bool, pad_to: int | None = None,
-                no_special: bool = False, **seeded):
-    """Self-attention from a real checkpoint's layer (--model) or from seeded/loaded weights."""
-    from ..pipeline import model_attention, self_attention
+                no_special: bool = False, decoder: str | None = None, **seeded):
+    """Self-attention from a real checkpoint's layer (--model) or from seeded/loaded weights. An encoder–decoder
+    --model gives its encoder's layer, or with `decoder` (a target text) its decoder's masked self-attention."""
+    from ..pipeline import self_attention
     from ..trace import without_special
 
     if model is not None:
-        trace = model_attention(model, text, layer, causal=True if causal else None, pad_to=pad_to)
+        from ..models import load_model, model_trace
+
+        m = load_model(model)
+        if getattr(m.arch, "encoder_decoder", False):
+            from ..models.encdec import decoder_trace, encoder_trace
+
+            trace = encoder_trace(m, text, layer) if decoder is None else decoder_trace(m, text, decoder, layer)
+        elif decoder is not None:
+            raise InputError(f"--decoder needs an encoder–decoder --model (t5, bart, marian); {m.name} is a "
+                             f"{m.architecture}")
+        else:
+            trace = model_trace(m, text, layer, causal=True if causal else None, pad_to=pad_to)
     else:
         trace = self_attention(text, causal=causal, pad_to=pad_to, **seeded)
     return without_special(trace) if no_special else trace

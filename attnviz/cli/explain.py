@@ -56,6 +56,9 @@ def explain(
     rope: Rope = False,
     rope_theta: RopeTheta = 10000.0,
     window: Window = None,
+    decoder: Annotated[str | None, typer.Option(
+        help="An encoder–decoder --model (T5, BART, Marian): show the decoder's masked self-attention on this "
+             "target text (after the start token) instead of the encoder's.")] = None,
 ) -> None:
     """Walk a sentence through self-attention, stage by stage.
 
@@ -73,6 +76,8 @@ def explain(
     Real model: attnviz explain "The cat sat on the mat" --model minilm --layer 2 --head 3
     Today's decoder: attnviz explain "The cat sat" --model ./Llama-3.2-1B --stage rope
     Image: attnviz explain --image cat.png --model ./vit-base-patch16-224 --layer 11 --query "[CLS]" --png cls.png
+    Encoder–decoder: attnviz explain "고양이는 침대에서 잔다" --model DIR --decoder "The cat sleeps." (T5 shows its
+    relative position bias where the √d_k scaling would be: T5 does not scale.)
     """
     _fetch(model, download)
     if image is not None:
@@ -81,15 +86,17 @@ def explain(
         parts = _modern(model, rope, rope_theta, window=window)
         trace = _self_trace(SEED_SENTENCE if text is None else text, model=model, layer=layer,
                             no_special=no_special, causal=causal, seed=seed, d_model=d_model, d_k=d_k,
-                            weights=weights, tokenizer=tokenizer, **parts)
+                            weights=weights, tokenizer=tokenizer, decoder=decoder, **parts)
     h, focus = _head(head, trace), _focus(query, [t.label for t in trace.query_tokens])
     _check_stage(stage.value, trace, h)
 
     def terminal(view):
-        from ..render.terminal import explain_view, image_view
+        from ..render.terminal import explain_view, image_view, relative_view
 
         if image is not None:
             return image_view(trace, stage=stage.value, focus=focus, head=h, view=view, **_image_notes(trace))
+        if trace.attention is not None and trace.attention.relative is not None and stage.value == "all":
+            return relative_view(trace, focus=focus, head=h, view=view)
         return explain_view(trace, stage=stage.value, focus=focus, head=h, view=view)
 
     def figure(fig, style):

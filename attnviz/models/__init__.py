@@ -35,13 +35,15 @@ from ..block import EncoderBlockTrace
 from ..errors import InputError, ModelError
 from ..tokens import Token, clean_text
 from ..trace import ModelInfo, Trace, check_length
-from . import bert, captioner, gpt2, llama, vit  # noqa: F401  (each family registers itself by its model_types)
+from . import bart, bert, captioner, gpt2, llama, t5, vit  # noqa: F401  (each family registers itself)
 from . import resolve as checkpoint
 from .base import REGISTRY, LayerAttention, Model
 from .resolve import check_files, fetch, load_model_tokenizer, read_config
 from .safetensors import open_tensors
 
-SUPPORTED = tuple(sorted(REGISTRY, key=lambda t: REGISTRY[t].reads_images))  # text models first
+#: text encoders and decoders first, then encoder–decoders, then image models; each family's own order within
+SUPPORTED = tuple(sorted(REGISTRY, key=lambda t: (REGISTRY[t].reads_images,
+                                                  getattr(REGISTRY[t], "encoder_decoder", False))))
 PAD = "[PAD]"
 
 __all__ = ["SUPPORTED", "Model", "ModelError", "block_trace", "encode", "fetch", "hidden_states", "load_model",
@@ -66,6 +68,15 @@ def load_model(spec: str | os.PathLike) -> Model:
     arch = family.from_config(config, tensors, folder)
     if not family.reads_text:
         return Model(name, folder, config, arch, None, tensors, PAD)
+    if getattr(arch, "encoder_decoder", False):
+        from .sides import TextSide, has_spm, load_spm_sides
+
+        if has_spm(folder) and model_type == "marian":
+            source, target = load_spm_sides(folder)
+            return Model(name, folder, config, arch, source, tensors, source.piece(arch.pad_id), target)
+        _, hf = load_model_tokenizer(folder)
+        side = TextSide(str(folder / "tokenizer.json"), hf)
+        return Model(name, folder, config, arch, side, tensors, hf.id_to_token(arch.pad_id) or PAD, side)
     tokenizer, hf = load_model_tokenizer(folder)
     return Model(name, folder, config, arch, tokenizer, tensors, hf.id_to_token(arch.pad_id) or PAD)
 
@@ -104,6 +115,10 @@ def _prepare(model: Model, text: str, causal: bool | None, pad_to: int | None, n
 
     mask: causal (key j ≤ query i) when causal, and/or padding (every query sees the text's keys only, as in
     transformers: a [PAD] query still attends to the real keys); None when nothing is hidden."""
+    if getattr(model.arch, "encoder_decoder", False):
+        raise InputError(f"{model.name} is an encoder–decoder ({model.architecture}): this view shows one stack; "
+                         "use `attnviz explain TEXT --model …` (encoder, or --decoder TARGET), `attnviz cross` "
+                         "or `attnviz flow`")
     text = clean_text(text)
     tokens, n_real = _tokens(model, text, pad_to, n_layers)
     ids = np.array([tk.id for tk in tokens], dtype=np.int64)  # (T,)

@@ -378,6 +378,7 @@ class Model:
     tokenizer: Tokenizer | None  # None for a model that reads images only (ViT)
     tensors: Any  # a safetensors.TensorFile or ShardedTensors
     pad_piece: str  # the tokenizer's piece for arch.pad_id, shown for [PAD] tokens
+    target: Any = None  # encoder–decoders: the decoder side's tokenizer (models/sides.py); None otherwise
 
     @property
     def architecture(self) -> str:

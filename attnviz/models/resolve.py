@@ -151,9 +151,12 @@ def _format_hint(folder: Path, missing: list[str]) -> str:
 
 def _missing(folder: Path, needs: tuple[str, ...] | None = None) -> list[str]:
     """The files `folder` lacks: config.json, the weights and `needs`; needs None: tokenizer.json, or
-    preprocessor_config.json in its place (an image model)."""
+    preprocessor_config.json in its place (an image model). model.safetensors may be sharded, and a Marian
+    checkpoint's source.spm (with target.spm and vocab.json) stands in for tokenizer.json."""
     wanted = FILES if needs is None else (*FILES[:2], *needs)
-    missing = [f for f in wanted if not (folder / f).is_file() and not (f == SINGLE and (folder / INDEX).is_file())]
+    spm = (folder / "source.spm").is_file()
+    missing = [f for f in wanted if not (folder / f).is_file() and not (f == SINGLE and (folder / INDEX).is_file())
+               and not (f == TOKENIZER and spm)]
     if needs is None and TOKENIZER in missing and (folder / PROCESSOR).is_file():
         missing.remove(TOKENIZER)
     return missing

@@ -26,6 +26,7 @@ Modules, each importing only those above it:
 
 from __future__ import annotations
 
+from .alignment import alignment_figure
 from .block import block_figure
 from .cross import cross_figure
 from .gqa import gqa_figure
@@ -44,7 +45,7 @@ from .style import FONT_FAMILY, NUMBER_FAMILY, THEMES, Theme
 __all__ = [
     # figures: each returns a matplotlib Figure
     "pipeline_figure", "stage_figure", "mask_figure", "heads_figure", "layers_figure", "cross_figure",
-    "scale_figure", "softmax_figure", "block_figure", "rope_figure", "gqa_figure",
+    "scale_figure", "softmax_figure", "block_figure", "rope_figure", "gqa_figure", "alignment_figure",
     # files
     "save_view", "save_figure", "save_stage_figures", "FORMATS", "STAGES", "STAGE_FILES",
     # reading a figure back

@@ -12,6 +12,7 @@ reverse):
     flow     the encoder–decoder walk                                         survey   head survey, rollout, lens
     vision   a real image model's patches and patch grid (explain --image)
     decoder  RoPE, GQA, the scale used, soft-cap and the sliding window of today's decoders (explain, heads)
+    seq2seq  T5's relative bias stage, a real model's generation
 
 A name is looked up here (PEP 562 `__getattr__`), so `from attnviz.render.terminal import explain_view`
 imports common, matrix and explain alone: the explain view does not pay for the other views, nor for rich's
@@ -37,6 +38,7 @@ _MODULES = {  # module → the public names it owns
     "survey": ("lens_view", "rollout_view", "survey_view"),
     "vision": ("image_grid_panel", "image_view", "vit_input_panel"),
     "decoder": ("gqa_panel", "mask_panel", "qk_norm_line", "rope_panel", "scaled_by_panel", "softcap_panel"),
+    "seq2seq": ("generation_view", "relative_view"),
 }
 _MODULE_OF = {name: module for module, names in _MODULES.items() for name in names}
 

@@ -40,6 +40,22 @@ def patch_grid_table(trace: Trace, *, focus: int = 0, head: int = 0, view: View)
                         corner=f"Q{focus + 1}", cell=cell)
 
 
+def _scaling(trace: Trace, head: int, focus: int, view: View):
+    """÷√d_k, or a checkpoint's own scale (T5: none at all, said so)."""
+    info = trace.attention
+    if info is None:
+        return scaled_panel(trace, trace.heads[head], focus, view)
+    if info.scale == 1.0:
+        from .seq2seq import no_scale_panel
+
+        return no_scale_panel(view)
+    from .decoder import scale_is_root, scaled_by_panel
+
+    if scale_is_root(trace):
+        return scaled_panel(trace, trace.heads[head], focus, view)
+    return scaled_by_panel(trace, head, focus, view)
+
+
 def cross_view(trace: Trace, *, focus: int = 0, head: int = 0, view: View) -> Group:
     """Cross-attention as in the seed: [Encoder output] → [Key / Value] ↑ [Cross-Attention] ↓
     [Decoder input] → Q·K → softmax (rows decoder tokens, columns source tokens) → weighted sum,
@@ -63,7 +79,7 @@ def cross_view(trace: Trace, *, focus: int = 0, head: int = 0, view: View) -> Gr
     parts += [CROSS_ARROWS,
               _panel("decoder_input", Group(_note("decoder_input", view),
                                             *_token_map(trace.query_tokens, "Q", view)), view),
-              ARROW, scores_panel(trace, hd, focus, view), ARROW, scaled_panel(trace, hd, focus, view), ARROW,
+              ARROW, scores_panel(trace, hd, focus, view), ARROW, _scaling(trace, head, focus, view), ARROW,
               softmax_panel(trace, hd, focus, view)]
     if trace.patch_grid is not None:
         rows, cols = trace.patch_grid
