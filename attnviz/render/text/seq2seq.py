@@ -1,0 +1,40 @@
+"""Encoder–decoder checkpoints: T5's relative position bias, generation."""
+
+from . import CAPTIONS, TITLES, WORDS
+
+# --- encoder–decoder checkpoints: T5's relative position bias, generation ------------------------------
+TITLES.update({
+    "no_scale": ("No scaling (T5)", "스케일링 없음 (T5)"),
+    "rel_bias": ("Relative position bias (T5)", "상대 위치 편향 (T5)"),
+    "rel_buckets": ("Bucket of each offset", "오프셋별 버킷"),
+    "generation": ("Generation", "생성"),
+})
+CAPTIONS.update({
+    "no_scale": ("T5 does not divide the scores by √d_k: they go on as they are (× 1). Its initialisation folds "
+                 "the 1/√d_k into W_Q instead.",
+                 "T5는 점수를 √d_k로 나누지 않습니다: 그대로(× 1) 다음 단계로 갑니다. 1/√d_k는 W_Q의 초기화에 "
+                 "들어 있습니다."),
+    "rel_bias": ("T5 adds no position vectors to its tokens. Instead each score gets a learned bias that depends "
+                 "only on the offset key − query, through its bucket: scores + bias[bucket, head].",
+                 "T5는 토큰에 위치 벡터를 더하지 않습니다. 대신 점수마다 오프셋(키 − 쿼리)의 버킷에 따라 학습된 "
+                 "편향을 더합니다: 점수 + bias[버킷, 헤드]."),
+    "rel_buckets": ("Small offsets get a bucket each; larger ones share buckets on a log scale up to ±{m}. "
+                    "{side}",
+                    "작은 오프셋은 하나씩 버킷을 갖고, 큰 오프셋은 ±{m}까지 로그 간격으로 버킷을 나눠 씁니다. {side}"),
+    "generation": ("At each step the decoder reads the start token and the tokens picked so far; the last "
+                   "position's logits go through softmax, and the {method} pick is appended.",
+                   "단계마다 디코더가 시작 토큰과 지금까지 고른 토큰을 읽고, 마지막 위치의 로짓이 softmax를 거쳐 "
+                   "{method} 방식으로 고른 토큰이 뒤에 붙습니다."),
+})
+WORDS.update({
+    "rel_bidir": ("Encoder: keys after the query use the upper half of the buckets.",
+                  "인코더: 쿼리 뒤의 키는 버킷의 위쪽 절반을 씁니다."),
+    "rel_causal": ("Decoder: only earlier keys count; later ones (masked anyway) fall in bucket 0.",
+                   "디코더: 앞쪽 키만 셉니다. 뒤쪽 키는 (어차피 가려지지만) 버킷 0에 들어갑니다."),
+    "rel_cols": ("offset|bucket|bias (head {h})", "오프셋|버킷|편향 (헤드 {h})"),
+    "rel_table": ("bias per bucket (rows) and head (columns)", "버킷(행)과 헤드(열)별 편향"),
+    "rel_sum": ("scores + bias (what the softmax reads)", "점수 + 편향 (softmax가 읽는 값)"),
+    "gen_cols": ("step|input|top tokens (p)|pick|text so far", "단계|입력|상위 토큰 (확률)|선택|지금까지의 글"),
+    "gen_out": ("Output: {text}", "출력: {text}"),
+    "gen_stop": ("stopped at the end-of-sequence token", "문장 끝 토큰에서 멈춤"),
+})
