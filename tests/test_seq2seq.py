@@ -1,4 +1,5 @@
-"""Encoder–decoder checkpoints (T5, BART, Marian) against transformers' golden values (tests/golden/README.md)."""
+"""Encoder–decoder checkpoints (T5, BART, mBART, Marian) against transformers' golden values
+(tests/golden/README.md)."""
 
 from pathlib import Path
 
@@ -22,14 +23,14 @@ CASES = sorted({k.rsplit("/", 1)[0] for k in GOLDEN.files if not k.startswith("m
 # T5's unscaled scores (up to ±40 here) make float32 rounding matter: transformers in float64 differs from
 # transformers in float32 (the golden) by up to 5.3e-5 in the decoder, so no float32 computation can be
 # held to 1e-5 there. The encoder, and BART and Marian throughout, are held to 1e-5.
-TOL = {"bart": (1e-5, 1e-5), "marian": (1e-5, 1e-5), "t5": (1e-5, 6e-5)}
+TOL = {"bart": (1e-5, 1e-5), "mbart": (1e-5, 1e-5), "marian": (1e-5, 1e-5), "t5": (1e-5, 6e-5)}
 
 
 def _model(name: str):
     return load_model(ROOT / "fixtures" / f"tiny-{name}")
 
 
-MODELS = {name: _model(name) for name in ("t5", "bart", "marian")}
+MODELS = {name: _model(name) for name in ("t5", "bart", "mbart", "marian")}
 
 
 def _g(case: str, name: str):
@@ -102,6 +103,19 @@ def test_t5_relative_bias_stage():
     dec = decoder_trace(model, "고양이는 침대에서 잔다", "The cat", 0)
     assert not dec.attention.relative.bidirectional
     assert np.all(dec.attention.relative.buckets[np.triu_indices(len(dec.query_tokens), 1)] == 0)
+
+
+def test_mbart_is_pre_norm_with_final_layer_norms():
+    """The mBART fixture runs the pre-norm path (N before each sublayer, a final layer_norm after each stack):
+    its goldens above would fail on BART's post-norm order, and its cases are in the golden file."""
+    model = MODELS["mbart"]
+    assert model.arch.encoder.norm_first and model.arch.decoder.norm_first
+    assert not MODELS["bart"].arch.encoder.norm_first
+    assert {"mbart/ko_en", "mbart/en_ko"} <= set(CASES)
+    h = np.ones((2, 32), dtype=np.float32)
+    assert model.arch.encoder.final_norm(model.tensors, h) is not None  # layer_norm after the stack
+    assert model.arch.decoder.final_norm(model.tensors, h) is not None
+    assert MODELS["bart"].arch.encoder.final_norm(MODELS["bart"].tensors, h) is None
 
 
 def test_cross_trace_without_target_generates_the_queries():

@@ -1,6 +1,7 @@
-"""Make tests/fixtures/tiny-{t5,bart,marian} and tests/golden/seq2seq_golden.npz: encoder–decoder golden values.
+"""Make tests/fixtures/tiny-{t5,bart,mbart,marian} and tests/golden/seq2seq_golden.npz: encoder–decoder golden
+values.
 
-Three tiny random encoder–decoder checkpoints (seed SEED), run by transformers in float32 with eager attention,
+Four tiny random encoder–decoder checkpoints (seed SEED), run by transformers in float32 with eager attention,
 teacher-forced on a target text and greedily generating. Run by hand in a separate virtual environment (torch,
 transformers, sentencepiece); the outputs are committed and attnviz's tests use numpy alone. From the repository
 root:
@@ -11,6 +12,9 @@ root:
 It writes
     tests/fixtures/tiny-t5/      config.json (t5-v1.1 layout), model.safetensors, tokenizer.json
     tests/fixtures/tiny-bart/    config.json, model.safetensors, tokenizer.json
+    tests/fixtures/tiny-mbart/   config.json, model.safetensors, tokenizer.json (BART's byte-level BPE: the
+                                 fixture tests mBART's layers — pre-norm, final layer norms — not its
+                                 sentencepiece tokenizer or language codes)
     tests/fixtures/tiny-marian/  config.json, model.safetensors, source.spm, target.spm, vocab.json,
                                  tokenizer_config.json (MarianTokenizer's files, as opus-mt checkpoints ship
                                  them) and tokenizer.json (the source side only: see tiny_tokenizers.marian)
@@ -60,6 +64,7 @@ BILINGUAL = {  # T5 and BART: trained on the whole corpus
     "en_ko": ("The cat sleeps on the bed.", "고양이는 침대에서 잔다"),
     "emoji": ("The cat 🐱 sat on the ｍａｔ.", "고양이 🐱"),  # full-width ｍａｔ: the normalizer's job
 }
+MBART = {k: BILINGUAL[k] for k in ("ko_en", "en_ko")}  # mBART: two pairs are enough for its layers
 KO_EN = {  # Marian: Korean source.spm, English target.spm
     "ko_en": ("고양이는 침대에서 잔다", "The cat sleeps on the bed."),
     "long": ("새끼 고양이 두 마리가 상자 안에서 잔다", "Two kittens are sleeping in a box."),
@@ -127,6 +132,16 @@ def fixtures() -> list[Fixture]:
             "tied lm_head plus final_logits_bias (drawn nonzero here), decoder_start </s> then <s>, fp16",
             target_ids=lambda text: bart_tok.encode(text).ids,
             ablations={"scale_embedding false": _set(scale_embedding=True)},
+            files=lambda folder: tt.save(bart_tok, folder / "tokenizer.json")),
+        Fixture("mbart", transformers.MBartConfig(
+            vocab_size=bart_tok.get_vocab_size(), activation_function="gelu", scale_embedding=True,
+            pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, **LAYERS),
+            torch.bfloat16, MBART,
+            "pre-LayerNorm blocks with a final layer_norm after each stack, learned positions offset by 2, "
+            "layernorm_embedding, embeddings times sqrt(32), biases everywhere, tied lm_head plus final_logits_bias, "
+            "BART's byte-level tokenizer (not mBART's sentencepiece and language codes), bf16",
+            target_ids=lambda text: bart_tok.encode(text).ids,
+            ablations={"scale_embedding": _set(scale_embedding=False)},
             files=lambda folder: tt.save(bart_tok, folder / "tokenizer.json")),
         Fixture("marian", transformers.MarianConfig(
             vocab_size=vocab, decoder_vocab_size=vocab, activation_function="swish", scale_embedding=True,
