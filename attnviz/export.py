@@ -18,7 +18,7 @@ import numpy as np
 from . import __version__
 from .errors import InputError
 from .tokens import Token
-from .trace import AttentionInfo, HeadTrace, ModelInfo, RopeInfo, Trace
+from .trace import AttentionInfo, HeadTrace, ModelInfo, RelativeBias, RopeInfo, Trace
 
 FORMAT = "attnviz.trace/1"
 
@@ -154,14 +154,17 @@ def _head_extras(h: HeadTrace) -> dict:
 
 def _attention_dict(info: AttentionInfo) -> dict:
     """What a layer's attention does beyond plain MHA: K/V heads, the scale used, soft-cap, window, RoPE."""
-    rope = info.rope
+    rope, rel = info.rope, info.relative
     return {"n_kv_heads": info.n_kv_heads, "scale": info.scale, "softcap": info.softcap, "window": info.window,
             "qk_norm": info.qk_norm, "position_bias": info.position_bias,
             "rope": None if rope is None else {
                 "rotary_dim": rope.rotary_dim, "base": rope.base, "scaling": rope.scaling,
                 "attention_factor": rope.attention_factor, "inv_freq": _matrix(rope.inv_freq),
                 "positions": _matrix(rope.positions), "angles": _matrix(rope.angles),
-                "key_angles": _matrix(rope.key_angles)}}
+                "key_angles": _matrix(rope.key_angles)},
+            **({} if rel is None else {"relative": {  # T5: only when present, so other traces keep their bytes
+                "buckets": _matrix(rel.buckets), "table": _matrix(rel.table), "bidirectional": rel.bidirectional,
+                "max_distance": rel.max_distance}})}
 
 
 def _attention_from(doc: dict | None) -> AttentionInfo | None:
@@ -173,8 +176,12 @@ def _attention_from(doc: dict | None) -> AttentionInfo | None:
         rope = RopeInfo(_array(rope["angles"]), _array(rope["key_angles"]), rope["rotary_dim"], rope["base"],
                         rope["scaling"], rope.get("attention_factor", 1.0), _array(rope.get("inv_freq")),
                         None if positions is None else np.asarray(positions, dtype=np.int64))
+    rel = doc.get("relative")
+    if rel is not None:
+        rel = RelativeBias(np.asarray(rel["buckets"], dtype=np.int64), _array(rel["table"]),
+                           bool(rel["bidirectional"]), int(rel["max_distance"]))
     return AttentionInfo(doc["n_kv_heads"], doc["scale"], doc.get("softcap"), doc.get("window"), rope,
-                         doc.get("qk_norm", False), doc.get("position_bias"))
+                         doc.get("qk_norm", False), doc.get("position_bias"), rel)
 
 
 def trace_to_json(trace: Trace) -> str:
@@ -429,6 +436,27 @@ def _flow_tree(flow_trace) -> dict:
     return doc
 
 
+def generation_to_json(generation) -> str:
+    """`attnviz.generation/1` JSON text of a real encoder–decoder's Generation (`flow --model`)."""
+    return _text(_generation_tree(generation))
+
+
+def _generation_tree(generation) -> dict:
+    """{"format", "version", "model", "architecture", "source", "source_ids", "method", "seed", "temperature",
+    "vocab", "ids", "text", "stopped", "steps": [{"step", "input_ids", "pick", "label", "prob", "top": [{"id",
+    "label", "logit", "prob"}, …], "text"}, …]}: each step's decoder input, its pick and the text so far."""
+    gen = generation
+    return {"format": "attnviz.generation/1", "version": __version__, "model": gen.model.name,
+            "architecture": gen.model.architecture, "source": gen.source,
+            "source_ids": [t.id for t in gen.source_tokens], "method": gen.method, "seed": gen.seed,
+            "temperature": gen.temperature, "vocab": gen.vocab, "ids": list(gen.ids), "text": gen.text,
+            "stopped": gen.stopped,
+            "steps": [{"step": s.number, "input_ids": [t.id for t in s.inputs], "pick": s.token.id,
+                       "label": s.token.label, "prob": float(s.sampling.probs[s.sampling.choice]),
+                       "top": [{"id": t.id, "label": t.label, "logit": t.logit, "prob": t.prob} for t in s.top],
+                       "text": s.text} for s in gen.steps]}
+
+
 def _dump(doc: dict) -> str:
     return _text(doc)
 
@@ -471,7 +499,7 @@ def lens_to_json(result) -> str:
 
 #: Document kinds `write_json` writes: kind → the tree of the object.
 DOCUMENTS = {"trace": _trace_tree, "traces": _traces_tree, "lesson": _lesson_tree, "flash": _flash_tree,
-             "block": _block_tree, "flow": _flow_tree}
+             "block": _block_tree, "flow": _flow_tree, "generation": _generation_tree}
 
 
 def write_json(kind: str, obj, stream) -> None:

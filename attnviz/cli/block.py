@@ -166,26 +166,15 @@ def flow(
 def _model_flow(source: str, model: str, *, steps: int, method: str, k: int, p: float, temperature: float,
                 seed: int, out: Output) -> None:
     """`flow --model`: a real encoder–decoder generating, step by step."""
-    import json
-
     from ..models import load_model
     from ..models.encdec import generate
 
     gen = generate(load_model(model), source, steps, method=method, k=k, p=p, temperature=temperature, seed=seed)
-
-    def doc() -> str:
-        return json.dumps({"format": "attnviz.generation/1", "model": gen.model.name, "source": gen.source,
-                           "source_ids": [t.id for t in gen.source_tokens], "method": gen.method, "seed": gen.seed,
-                           "temperature": gen.temperature, "ids": list(gen.ids), "text": gen.text,
-                           "steps": [{"step": s.number, "input_ids": [t.id for t in s.inputs], "pick": s.token.id,
-                                      "label": s.token.label, "prob": s.sampling.probs[s.sampling.choice].item(),
-                                      "top": [{"id": t.id, "label": t.label, "logit": t.logit, "prob": t.prob}
-                                              for t in s.top], "text": s.text} for s in gen.steps]},
-                          ensure_ascii=False)
 
     def terminal(view):
         from ..render.terminal import generation_view
 
         return generation_view(gen, view=view)
 
-    _finish(out._replace(out_dir=None, png=None), name="flow", doc=doc, terminal=terminal, figure=None)
+    _finish(out._replace(out_dir=None, png=None), name="flow", doc=lambda: _json("generation_to_json", gen),
+            terminal=terminal, figure=None)
