@@ -3,6 +3,7 @@ cross-attention weights of one head or their mean over the heads — which sourc
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -10,7 +11,9 @@ from matplotlib.figure import Figure
 
 from ...errors import InputError
 from ...trace import Trace
-from .cross import cross_figure
+from ..text import caption, word
+from .checks import _check
+from .cross import CrossWords, cross_figure
 
 
 def mean_heads(trace: Trace) -> Trace:
@@ -24,12 +27,63 @@ def mean_heads(trace: Trace) -> Trace:
     return replace(trace, heads=(avg,))
 
 
+def _t5(trace: Trace) -> bool:
+    return trace.model is not None and trace.model.architecture in ("t5", "mt5")
+
+
+def formula(trace: Trace) -> tuple[str, bool]:
+    """What the weights are, as the trace computed them, and whether the scores went unscaled (× 1):
+    softmax(Q·Kᵀ / √d_k) (BART, Marian); softmax(Q·Kᵀ) for T5, which does not scale; "+ bias" when a
+    position bias was added (T5's self-attention; its cross-attention has none)."""
+    info = trace.attention
+    scale = trace.d_k ** -0.5 if info is None else info.scale
+    if math.isclose(scale, trace.d_k ** -0.5, rel_tol=1e-6):
+        core, unscaled = "Q·Kᵀ / √d_k", False
+    elif scale == 1.0:
+        core, unscaled = "Q·Kᵀ", True
+    else:
+        core, unscaled = f"Q·Kᵀ × {scale:.4g}", False
+    if any(h.bias is not None for h in trace.heads):
+        core += " + bias"
+    return f"softmax({core})", unscaled
+
+
+def alignment_words(trace: Trace, head: int | None, lang: str) -> CrossWords:
+    """The alignment figure's own title, caption and footer: which decoder layer, one head or the mean over
+    h heads, and how the weights were made (T5: not scaled, no position bias in cross-attention)."""
+    h = trace.n_heads
+    main, unscaled = formula(trace)
+    if unscaled:
+        main += f"  ({word('align_unscaled', lang)}{', T5' if _t5(trace) else ''})"
+    heads = word("align_mean", lang).format(h=h) if head is None else \
+        word("head_of", lang).format(head=head + 1, heads=h)
+    if head is None:
+        main = word("align_mean_of", lang).format(h=h, formula=main)
+    info = trace.model
+    layer = "" if info is None else word("align_layer", lang).format(layer=info.layer, last=info.n_layers - 1)
+    above = "  ·  ".join(x for x in (layer, None if head is None else heads) if x)  # the mean is in the title
+    parts = [word("align_sizes", lang).format(t=len(trace.query_tokens), s=len(trace.key_tokens)),
+             f"d_model = {trace.d_model}", f"d_k = {trace.d_k}", heads]
+    if _t5(trace):
+        parts.append(word("align_t5", lang))
+    elif unscaled:
+        parts.append(word("align_unscaled", lang))
+    parts.append(word("weights_from", lang).format(source=trace.weights_source))
+    cap = f"{caption('alignment', lang)} {caption('alignment_mean' if head is None else 'alignment_head', lang)}"
+    name = word("fig_alignment", lang) + ("" if info is None else f" · {info.name}")
+    return CrossWords(main=main, above=above, caption=cap, details="  ·  ".join(parts), headline=name)
+
+
 def alignment_figure(trace: Trace, *, head: int | None = 0, focus: int = 0, theme: str = "light", lang: str = "en",
                      precision: int = 2) -> Figure:
     """Cross-attention weights as an alignment: rows the decoder's (target) tokens, columns the source's;
-    head `head`, or the mean over the heads when head is None."""
+    head `head`, or the mean over the heads when head is None. The title, caption and footer say which:
+    the decoder layer, "head i of h" or "mean over h heads", and the formula as computed (T5: not scaled)."""
     if trace.kind != "cross":
         raise InputError("the alignment figure draws cross-attention (target rows × source columns)")
+    _check(trace, 0 if head is None else head, theme, lang, precision)
+    words = alignment_words(trace, head, lang)
     if head is None:
-        return cross_figure(mean_heads(trace), head=0, focus=focus, theme=theme, lang=lang, precision=precision)
-    return cross_figure(trace, head=head, focus=focus, theme=theme, lang=lang, precision=precision)
+        return cross_figure(mean_heads(trace), head=0, focus=focus, theme=theme, lang=lang, precision=precision,
+                            words=words)
+    return cross_figure(trace, head=head, focus=focus, theme=theme, lang=lang, precision=precision, words=words)

@@ -4,7 +4,7 @@ focus query's weights laid over it."""
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import matplotlib as mpl
@@ -25,8 +25,20 @@ from .panels import _panel
 from .style import NUMBER_FAMILY, THEMES, Theme, _num, _short
 
 
+@dataclass(frozen=True)
+class CrossWords:
+    """What a view drawn as cross_figure says instead of the plain cross-attention's words (the alignment
+    figure): the title over the matrix, a line above its formula, the caption, the footer and the headline."""
+
+    main: str
+    above: str
+    caption: str
+    details: str
+    headline: str
+
+
 def cross_figure(trace: Trace, *, head: int = 0, focus: int = 0, theme: str = "light", lang: str = "en",
-                 precision: int = 2) -> Figure:
+                 precision: int = 2, words: CrossWords | None = None) -> Figure:
     """Cross-attention weights of head `head`: softmax(Q·Kᵀ / √d_k), T×S, rows the decoder's (target)
     tokens, columns the encoder's source tokens or image patches; the query row `focus` outlined.
 
@@ -34,6 +46,7 @@ def cross_figure(trace: Trace, *, head: int = 0, focus: int = 0, theme: str = "l
     the focus query's rows × cols patch weights laid over it (patch_1 top-left, row by row). A real model's keys
     begin with [CLS], which is not in the image: the overlay shows the last rows × cols keys. A ViT's
     self-attention over its [CLS] + patches (a self trace with an image) is drawn the same way.
+    `words` replaces the titles, caption and footer (alignment.py's alignment figure).
     """
     _check(trace, head, theme, lang, precision)
     vit = trace.kind == "self" and trace.patch_grid is not None and trace.image_path is not None
@@ -50,6 +63,8 @@ def cross_figure(trace: Trace, *, head: int = 0, focus: int = 0, theme: str = "l
     cols_word = "fig_image_keys" if vit or (grid and trace.model is not None) else cols_word
     panel = replace(_panel(trace, "softmax", head, lang, precision), row_label=word(rows_word, lang),
                     col_label=word(cols_word, lang), note=word(note_word, lang))
+    if words is not None and words.above:
+        panel = replace(panel, formula=f"{words.above}\n{panel.formula}")
     t, s = panel.matrix.shape
     label, margin, main_size, head_size, cap_size = 12.0, 0.35, 15.0, 11.0, 12.0
     top_band = 0.95
@@ -61,6 +76,7 @@ def cross_figure(trace: Trace, *, head: int = 0, focus: int = 0, theme: str = "l
               f"{caption('patch_grid', lang).format(q=focus + 1)}"
     else:
         cap = f"{caption('decoder_input', lang)} {caption('kv', lang)}"
+    cap = cap if words is None else words.caption
     cap = _wrap(cap, cap_size, width - 1.5)
     foot = 0.3 + 10.5 * 1.2 / 72 + 0.15 + (cap.count("\n") + 1) * cap_size * 1.4 * 1.17 / 72 + 0.2
     room = height - top_band - foot
@@ -93,7 +109,7 @@ def cross_figure(trace: Trace, *, head: int = 0, focus: int = 0, theme: str = "l
     bar_box = (x + w + 0.2, y, 0.2, hgt)
     _colorbar(fig, image, bar_box, panel, th, "vertical", label - 1,
               ticks=[0, 0.5, 1] if hgt < 2 and image.norm.vmax == 1.0 else None)
-    main = f"{word('fig_softmax', lang)}(Q·Kᵀ / √d_k)"
+    main = f"{word('fig_softmax', lang)}(Q·Kᵀ / √d_k)" if words is None else words.main
     _titles(fig, x + w / 2, y + hgt, main, panel.heading, th, _fit(main, main_size, box_w),
             _fit(panel.heading, head_size, box_w))
     if grid is not None:
@@ -113,10 +129,15 @@ def cross_figure(trace: Trace, *, head: int = 0, focus: int = 0, theme: str = "l
         if vit:
             queries = f"{trace.model.name} L{trace.model.layer}"
         _headline(fig, lambda n: f"{kind}: {queries}  →  {_cut(Path(trace.image_path).name, n)}, {patches}", th)
+    elif words is not None:
+        _headline(fig, lambda n: f"{words.headline}: “{_sentence(trace, n)}”", th)
     else:
         _headline(fig, lambda n: f"{word('fig_cross', lang)}: {queries}  →  “{_sentence(trace, n)}”", th)
     _text(fig, width / 2, 0.3 + 10.5 * 1.2 / 72 + 0.15, cap, th.fg, cap_size, linespacing=1.4)
-    _text(fig, width / 2, 0.3, _details(trace, head, lang, ticks.step), th.muted, 10.5)
+    if words is None:
+        _text(fig, width / 2, 0.3, _details(trace, head, lang, ticks.step), th.muted, 10.5)
+    else:
+        _text(fig, width / 2, 0.3, words.details, th.muted, _fit(words.details, 10.5, width - 1))
     return fig
 
 

@@ -1,4 +1,4 @@
-"""Encoder–decoder checkpoints: T5's relative position bias, generation."""
+"""Encoder–decoder checkpoints: T5's relative position bias, generation, the alignment figure."""
 
 from . import CAPTIONS, TITLES, WORDS
 
@@ -37,4 +37,28 @@ WORDS.update({
     "gen_cols": ("step|input|top tokens (p)|pick|text so far", "단계|입력|상위 토큰 (확률)|선택|지금까지의 글"),
     "gen_out": ("Output: {text}", "출력: {text}"),
     "gen_stop": ("stopped at the end-of-sequence token", "문장 끝 토큰에서 멈춤"),
+})
+
+# --- the alignment figure (cross --model --png): target rows × source columns ---------------------------
+CAPTIONS.update({
+    "alignment": ("Each row is a target token: how much it reads each source token (the row sums to 1) — "
+                  "which source word each target word looks at.",
+                  "각 행은 목표 토큰 하나입니다: 원문 토큰 각각을 얼마나 읽는지(행의 합 = 1), 즉 목표 단어마다 "
+                  "어느 원문 단어를 보는지를 나타냅니다."),
+    "alignment_mean": ("Shown: the mean of the heads' weights, itself a distribution over the source; single "
+                       "heads can disagree (--head H shows one).",
+                       "그림은 헤드들의 가중치 평균이며, 평균도 원문 위의 분포입니다. 헤드마다 다를 수 있습니다 "
+                       "(--head H로 하나씩 보기)."),
+    "alignment_head": ("Shown: one head; --mean averages them.",
+                       "그림은 헤드 하나입니다. --mean은 헤드들의 평균을 보여 줍니다."),
+})
+WORDS.update({
+    "fig_alignment": ("Alignment", "정렬"),
+    "align_layer": ("decoder layer {layer} (0–{last})", "디코더 {layer}층 (0–{last})"),
+    "align_mean": ("mean over {h} heads", "헤드 {h}개의 평균"),
+    "align_mean_of": ("mean over {h} heads of {formula}", "헤드 {h}개의 평균: {formula}"),
+    "align_unscaled": ("not scaled", "스케일링 없음"),
+    "align_t5": ("T5: scores × 1, not ÷ √d_k; no position bias in cross-attention",
+                 "T5: 점수 × 1 (√d_k로 나누지 않음), 크로스 어텐션에는 위치 편향 없음"),
+    "align_sizes": ("{t} target × {s} source tokens", "목표 토큰 {t}개 × 원문 토큰 {s}개"),
 })
