@@ -113,3 +113,27 @@ def caption_attention(model: str | Path, image: str | Path, target: str | None, 
     from .models.vision import caption_trace
 
     return caption_trace(load_model(model), image, target, layer, steps=steps)
+
+
+def seq2seq_attention(model, text: str, layer: int | None, *, decoder: str | None = None,
+                      cross: str | None = None) -> list[Trace]:
+    """An encoder–decoder checkpoint's (a loaded Model's) heads at `layer` (None: every layer), for `heads`:
+    the encoder's self-attention on `text` (the source); with `decoder` (a target text) the decoder's masked
+    self-attention; with `cross` (a target text) the decoder's cross-attention, target rows × source columns."""
+    from .models.encdec import cross_traces, decoder_tokens, decoder_trace, encoder_trace, source_tokens
+    from .trace import check_length
+
+    if decoder is not None and cross is not None:
+        raise InputError("give --decoder TARGET (the decoder's self-attention) or --cross TARGET (its "
+                         "cross-attention), not both")
+    if cross is not None:
+        if not cross.strip():
+            raise InputError("--cross needs a target text: the decoder side whose tokens are the queries")
+        return cross_traces(model, text, cross, None if layer is None else [layer])
+    n = model.n_layers if decoder is None else model.arch.n_decoder_layers
+    layers = range(n) if layer is None else [layer]
+    tokens = source_tokens(model, text) if decoder is None else decoder_tokens(model, decoder)
+    check_length(tokens, model.n_heads, n_layers=len(layers))  # every kept layer's T × T stages fit
+    if decoder is None:
+        return [encoder_trace(model, text, i) for i in layers]
+    return [decoder_trace(model, text, decoder, i) for i in layers]

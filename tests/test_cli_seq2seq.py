@@ -68,3 +68,43 @@ def test_flow_model_greedy_matches_generate():
     r = run("flow", SRC, "--model", str(FIX / "tiny-t5"), "--steps", "3", "--sample", "top-k", "--seed", "3")
     again = run("flow", SRC, "--model", str(FIX / "tiny-t5"), "--steps", "3", "--sample", "top-k", "--seed", "3")
     assert r.exit_code == 0 and r.stdout == again.stdout and "Output:" in r.stdout
+
+
+def test_heads_on_an_encoder_decoder_shows_the_encoder_and_with_cross_the_cross_attention():
+    t5 = str(FIX / "tiny-t5")
+    r = run("heads", SRC, "--model", str(FIX / "tiny-bart"), "--layer", "all", "--json", "-")
+    assert r.exit_code == 0, r.output
+    enc = np.array([[h["weights"] for h in d["heads"]] for d in json.loads(r.stdout)])
+    assert np.abs(enc - GOLDEN["bart/ko_en/encoder_attentions"]).max() <= 1e-5  # the encoder's heads
+    r = run("heads", SRC, "--model", t5, "--layer", "0", "--json", "-")
+    assert "relative" in json.loads(r.stdout)["attention"]  # T5's bias stage travels with the trace
+    r = run("heads", SRC, "--model", str(FIX / "tiny-bart"), "--cross", TGT, "--layer", "all", "--json", "-")
+    assert r.exit_code == 0, r.output
+    docs = json.loads(r.stdout)
+    assert [d["kind"] for d in docs] == ["cross", "cross"]
+    cross = np.array([[h["weights"] for h in d["heads"]] for d in docs])
+    assert np.abs(cross - GOLDEN["bart/ko_en/cross_attentions"]).max() <= 1e-5
+    r = run("heads", SRC, "--model", str(FIX / "tiny-bart"), "--decoder", TGT, "--layer", "1", "--json", "-")
+    dec = np.array([h["weights"] for h in json.loads(r.stdout)["heads"]])
+    assert np.abs(dec - GOLDEN["bart/ko_en/decoder_attentions"][1]).max() <= 1e-5
+    r = run("heads", SRC, "--model", t5, "--layer", "all", "--cross", TGT)
+    assert r.exit_code == 0 and "tiny-t5 · cross-attention" in r.stdout
+    r = run("heads", SRC, "--model", t5, "--layer", "1", "--cross", TGT)
+    assert r.exit_code == 0 and "Cross-attention × 4 heads" in r.stdout
+
+
+def test_heads_cross_grid_png(tmp_path):
+    png = tmp_path / "grid.png"
+    r = run("heads", SRC, "--model", str(FIX / "tiny-mbart"), "--cross", TGT, "--layer", "all", "--png", str(png))
+    assert r.exit_code == 0, r.output
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_heads_decoder_and_cross_errors_are_one_line():
+    for args, says in ((("--cross", TGT), "give --model too"),
+                       (("--model", str(FIX / "tiny-gpt2"), "--cross", TGT), "need an encoder–decoder"),
+                       (("--model", str(FIX / "tiny-t5"), "--cross", TGT, "--decoder", TGT), "not both"),
+                       (("--model", str(FIX / "tiny-t5"), "--causal"), "use --decoder TARGET")):
+        r = run("heads", SRC, *args)
+        assert r.exit_code == 1 and r.stderr.startswith("Error: ") and says in r.stderr, (args, r.output)
+        assert r.stderr.count("\n") == 1 and "Traceback" not in r.output

@@ -59,6 +59,12 @@ def heads(
     kv_heads: KVHeads = None,
     rope: Rope = False,
     rope_theta: RopeTheta = 10000.0,
+    decoder: Annotated[str | None, typer.Option(
+        help="An encoder–decoder --model (T5, BART, Marian): the decoder's masked self-attention heads on this "
+             "target (TEXT is the source).")] = None,
+    cross: Annotated[str | None, typer.Option(
+        help="An encoder–decoder --model: the decoder's cross-attention heads, this target's tokens (rows) over "
+             "TEXT's, the source (columns).")] = None,
 ) -> None:
     """Multi-head attention: each head's softmax side by side, then concat and W_O.
 
@@ -70,6 +76,11 @@ def heads(
     Example: attnviz heads "고양이는 침대에서 잔다" --heads 4 --png heads.png
     GQA: attnviz heads "고양이는 침대에서 잔다" --heads 4 --kv-heads 2
     Real model, every layer: attnviz heads "The cat sat on the mat" --model minilm --layer all --png grid.png
+
+    An encoder–decoder --model (T5, BART, Marian) shows its encoder's heads; --decoder TARGET the decoder's
+    masked self-attention, --cross TARGET the decoder's cross-attention over TEXT (the source).
+    Cross-attention, every layer: attnviz heads "고양이는 침대에서 잔다" --model DIR --cross "The cat sleeps."
+    --layer all --png cross.png
     """
     _fetch(model, download)
     from ..pipeline import self_attention
@@ -79,7 +90,9 @@ def heads(
     sentence = SEED_SENTENCE if text is None else text
     if model is not None:
         return _model_heads(sentence, model, layer, head=head, causal=causal, query=query, no_special=no_special,
-                            out=out)
+                            out=out, decoder=decoder, cross=cross)
+    if decoder is not None or cross is not None:
+        raise InputError("--decoder and --cross show an encoder–decoder checkpoint's decoder: give --model too")
     if weights is None and d_k is None and d_model % n_heads:
         raise InputError(f"--d-model {d_model} does not split into {n_heads} heads: pick a d_model divisible "
                          f"by --heads, or give --d-k")
@@ -113,16 +126,31 @@ def heads(
             head=h or 0, figure=figure)
 
 
-def _model_heads(text: str, model: str, layer: str, *, head, causal, query, no_special, out: Output) -> None:
-    """`heads --model`: one layer's heads, or (--layer all) a summary of every layer and head."""
-    from ..pipeline import model_attention, model_layers
+def _model_heads(text: str, model: str, layer: str, *, head, causal, query, no_special, out: Output,
+                 decoder: str | None = None, cross: str | None = None) -> None:
+    """`heads --model`: one layer's heads, or (--layer all) a summary of every layer and head; an
+    encoder–decoder's encoder, or with --decoder / --cross its decoder's self- or cross-attention."""
+    from ..models import load_model, model_trace, model_traces
     from ..trace import without_special
 
     if layer != "all" and not (layer.isascii() and layer.isdigit()):  # "²".isdigit(), but int("²") fails
         raise typer.BadParameter(f"{layer!r} is not a layer: give a number from 0, or all", param_hint="--layer")
-    causal_opt = True if causal else None
-    traces = (model_layers(model, text, causal=causal_opt) if layer == "all"
-              else [model_attention(model, text, int(layer), causal=causal_opt)])
+    number = None if layer == "all" else int(layer)
+    m = load_model(model)
+    if getattr(m.arch, "encoder_decoder", False):
+        if causal:
+            raise InputError(f"--causal changes a single stack's mask; {m.name} is an encoder–decoder whose masks "
+                             "are its own (the decoder's is causal): use --decoder TARGET to see it")
+        from ..pipeline import seq2seq_attention
+
+        traces = seq2seq_attention(m, text, number, decoder=decoder, cross=cross)
+    elif decoder is not None or cross is not None:
+        raise InputError(f"--decoder and --cross need an encoder–decoder --model (t5, bart, marian); {m.name} is "
+                         f"a {m.architecture}")
+    else:
+        causal_opt = True if causal else None
+        traces = (model_traces(m, text, causal=causal_opt) if number is None
+                  else [model_trace(m, text, number, causal=causal_opt)])
     if no_special:
         traces = [without_special(t) for t in traces]
     focus = _focus(query, [t.label for t in traces[0].query_tokens])

@@ -3,7 +3,6 @@ cross-attention weights of one head or their mean over the heads — which sourc
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 import numpy as np
@@ -14,6 +13,7 @@ from ...trace import Trace
 from ..text import caption, word
 from .checks import _check
 from .cross import CrossWords, cross_figure
+from .panels import weights_formula as formula
 
 
 def mean_heads(trace: Trace) -> Trace:
@@ -29,23 +29,6 @@ def mean_heads(trace: Trace) -> Trace:
 
 def _t5(trace: Trace) -> bool:
     return trace.model is not None and trace.model.architecture in ("t5", "mt5")
-
-
-def formula(trace: Trace) -> tuple[str, bool]:
-    """What the weights are, as the trace computed them, and whether the scores went unscaled (× 1):
-    softmax(Q·Kᵀ / √d_k) (BART, Marian); softmax(Q·Kᵀ) for T5, which does not scale; "+ bias" when a
-    position bias was added (T5's self-attention; its cross-attention has none)."""
-    info = trace.attention
-    scale = trace.d_k ** -0.5 if info is None else info.scale
-    if math.isclose(scale, trace.d_k ** -0.5, rel_tol=1e-6):
-        core, unscaled = "Q·Kᵀ / √d_k", False
-    elif scale == 1.0:
-        core, unscaled = "Q·Kᵀ", True
-    else:
-        core, unscaled = f"Q·Kᵀ × {scale:.4g}", False
-    if any(h.bias is not None for h in trace.heads):
-        core += " + bias"
-    return f"softmax({core})", unscaled
 
 
 def alignment_words(trace: Trace, head: int | None, lang: str) -> CrossWords:

@@ -15,12 +15,13 @@ from matplotlib.patches import FancyArrowPatch
 
 from ...trace import Trace
 from ..text import caption, title, word
+from ..text.seq2seq import stack_label
 from .canvas import _axes, _details, _headline, _new_figure, _outline_row, _sentence, _text, _titles
 from .checks import _check, _check_focus
 from .glyphs import width as _width
 from .heatmap import CELL_TEXT_MAX, _cell_size, _colorbar, _heatmap
 from .layout import MAX_TICKS_PIPELINE, _bottom_margin, _fit, _left_margin, _plan, _wrap
-from .panels import _output_panel, _panel
+from .panels import _output_panel, _panel, weights_formula
 from .style import THEMES, _short
 
 #: Heads drawn smaller than this (inches) in heads_figure get no token labels.
@@ -126,8 +127,9 @@ def heads_figure(trace: Trace, *, focus: int = 0, theme: str = "light", lang: st
                                    mutation_scale=22, color=th.muted, linewidth=2))
     _text(fig, (a + b) / 2, y + 0.12, "concat\n· W_O" if projected else "concat", th.fg, 12, linespacing=1.35)
 
-    _headline(fig, lambda n: f"{title('heads', lang).format(h=h)}: “{_sentence(trace, n)}”", th)
-    sub = (f"softmax(Q_i·K_iᵀ / √d_k),  d_k = {trace.d_k}  ·  "
+    kind = title("heads_cross" if trace.kind == "cross" else "heads", lang).format(h=h)
+    _headline(fig, lambda n: f"{kind}: “{_sentence(trace, n)}”", th)
+    sub = (f"{weights_formula(trace, '_i')[0]},  d_k = {trace.d_k}  ·  "
            + word("fig_focus_row", lang).format(token=_short(trace.query_tokens[focus].label)))
     _text(fig, width / 2, height - 0.35 - 22 * 1.5 / 72, sub, th.muted, _fit(sub, 13, width - 1), va="top")
     _text(fig, width / 2, 0.3 + 10.5 * 1.2 / 72 + 0.15, cap, th.fg, cap_size, linespacing=1.4)
@@ -170,7 +172,9 @@ def layers_figure(traces: Sequence[Trace], *, focus: int = 0, theme: str = "ligh
             if li == 0:
                 _text(fig, x0 + hi * (side + gap) + side / 2, y_top + 0.08, f"H{hi + 1}", th.fg, 10.0)
     name = first.model.name if first.model else first.weights_source
-    _text(fig, width / 2, height - 0.55, f"{name}: {title('layers', lang)}", th.fg, 15.0)
+    stack = stack_label(first, lang)
+    _text(fig, width / 2, height - 0.55, f"{name}{f' · {stack}' if stack else ''}: {title('layers', lang)}", th.fg,
+          15.0)
     q = first.query_tokens[focus].label
     _text(fig, width / 2, 0.35, f"{word('queries', lang)} × {word('keys', lang)} · "
           f"{word('focus', lang)} Q{focus + 1} = {_short(q)}", th.muted, 10.5)

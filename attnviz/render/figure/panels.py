@@ -105,3 +105,21 @@ def _panel(trace: Trace, stage: str, head: int, lang: str, precision: int) -> Pa
         return table(hd.output, queries, word("queries", lang),
                      f"{word('weight', lang)} ({sh(t, s)}) · V ({sh(s, dv)}) → {sh(t, dv)}")
     raise InputError(f"unknown stage {stage!r}: choose one of {', '.join(STAGES)}")
+
+
+def weights_formula(trace: Trace, i: str = "") -> tuple[str, bool]:
+    """What the attention weights are, as the trace computed them, and whether the scores went unscaled (× 1):
+    softmax(Q·Kᵀ / √d_k); softmax(Q·Kᵀ) for T5, which does not scale; × scale for another scale (Gemma);
+    "+ bias" when a position bias was added (T5's self-attention). `i` subscripts Q and K (Q_i·K_iᵀ)."""
+    info = trace.attention
+    scale = trace.d_k ** -0.5 if info is None else info.scale
+    qk = f"Q{i}·K{i}ᵀ"
+    if math.isclose(scale, trace.d_k ** -0.5, rel_tol=1e-6):
+        core, unscaled = f"{qk} / √d_k", False
+    elif scale == 1.0:
+        core, unscaled = qk, True
+    else:
+        core, unscaled = f"{qk} × {scale:.4g}", False
+    if any(h.bias is not None for h in trace.heads):
+        core += " + bias"
+    return f"softmax({core})", unscaled

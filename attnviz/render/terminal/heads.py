@@ -10,6 +10,7 @@ from rich.text import Text
 from ...attention import entropy
 from ...trace import Trace
 from ..text import caption, table_rows, word
+from ..text.seq2seq import stack_label
 from .common import ARROW, View, _fmt_diff, _indexed, _lines, _note, _panel, _small_table, _tint, short
 from .explain import next_panels
 from .grids import _compact_grid, _visible
@@ -41,7 +42,7 @@ def heads_view(trace: Trace, *, focus: int = 0, view: View) -> Group:
                  Text(""),
                  Text(word("most_per_head", view.lang).format(q=focus + 1, label=label), style="bold"),
                  *_lines(best, view))
-    parts: list[RenderableType] = [_panel("heads", body, view, h=h), ARROW]
+    parts: list[RenderableType] = [_panel("heads_cross" if trace.kind == "cross" else "heads", body, view, h=h), ARROW]
     info = trace.attention
     if info is not None and info.n_kv_heads != h:  # grouped-query attention: which heads share K and V
         from .decoder import gqa_panel
@@ -115,5 +116,7 @@ def layers_view(traces, *, focus: int = 0, view: View) -> Group:
             table.add_row(str(layer), str(h + 1), short(tr.key_tokens[best].label, 16),
                           Text(view.num(row[best]), style=_tint(row[best], True)), view.num(entropy(row)))
     name = first.model.name if first.model else first.weights_source
-    head_line = Text(f"{name}: {word('focus', view.lang)} Q{focus + 1} = {q_label}", style="bold")
+    stack = stack_label(first, view.lang)
+    head_line = Text(f"{name}{f' · {stack}' if stack else ''}: {word('focus', view.lang)} Q{focus + 1} = {q_label}",
+                     style="bold")
     return Group(_panel("layers", Group(head_line, table), view))

@@ -62,3 +62,22 @@ WORDS.update({
                  "T5: 점수 × 1 (√d_k로 나누지 않음), 크로스 어텐션에는 위치 편향 없음"),
     "align_sizes": ("{t} target × {s} source tokens", "목표 토큰 {t}개 × 원문 토큰 {s}개"),
 })
+WORDS.update({
+    "stack_encoder": ("encoder", "인코더"),
+    "stack_decoder": ("decoder self-attention (masked)", "디코더 셀프 어텐션 (마스크)"),
+    "stack_cross": ("cross-attention", "크로스 어텐션"),
+})
+TITLES.update({"heads_cross": ("Cross-attention × {h} heads", "크로스 어텐션 × {h}개 헤드")})
+
+#: model_type of the encoder–decoder families: their traces say which attention they are
+ENCODER_DECODERS = ("t5", "mt5", "bart", "mbart", "marian")
+
+
+def stack_label(trace, lang: str) -> str:
+    """Which attention of a model a trace is — "cross-attention" for any cross trace; for an encoder–decoder
+    checkpoint's self-attention "encoder" or "decoder self-attention (masked)"; "" otherwise."""
+    if trace.kind == "cross":
+        return WORDS["stack_cross"][lang == "ko"]
+    if trace.model is None or trace.model.architecture not in ENCODER_DECODERS:
+        return ""
+    return WORDS["stack_decoder" if trace.causal else "stack_encoder"][lang == "ko"]
