@@ -33,6 +33,7 @@ from ..layers import BlockParams, FFNTrace, Norm, NormTrace, ffn_trace, matmul
 from ..layers import activation as find_activation
 from ..tokens import Tokenizer
 from ..trace import AttentionInfo, HeadTrace, RopeInfo
+from .config import config_float, config_int  # noqa: F401  (the families import them from here)
 
 #: model_type → the Architecture subclass that runs it; filled by Architecture.__init_subclass__.
 REGISTRY: dict[str, type[Architecture]] = {}
@@ -40,31 +41,11 @@ REGISTRY: dict[str, type[Architecture]] = {}
 
 # --- config and tensor checks --------------------------------------------------------------------
 
-def config_int(config: dict, path: Path, *names: str, default: int | None = None) -> int:
-    """The first of `names` present in config.json, as a positive integer."""
-    for name in names:
-        if name in config and config[name] is not None:
-            value = config[name]
-            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-                return value
-            raise ModelError(f"{path / 'config.json'}: {name} = {value!r} is not a positive integer")
-    if default is not None:
-        return default
-    raise ModelError(f"{path / 'config.json'} has no {' or '.join(names)}: it is not a complete config")
-
-
-def config_float(config: dict, path: Path, name: str, default: float | None) -> float | None:
-    """config.json's `name` as a finite number (a positive one for an ε), or `default` when absent or null."""
-    value = config.get(name)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value <= 0:
-        raise ModelError(f"{path / 'config.json'}: {name} = {value!r} is not a positive number")
-    return float(value)
-
-
-def activation(name: Any, config_path: Path):
-    """The activation named by the config; a ModelError naming the known ones otherwise."""
+def activation(name: Any, config_path: Path, key: str = "hidden_act"):
+    """The activation named by the config's `key`; a ModelError naming the known ones otherwise."""
+    if not isinstance(name, str):
+        raise ModelError(f"{config_path}: {key} = {name!r} is not the name of an activation (a string such as "
+                         "\"gelu\"): fix the config")
     try:
         return find_activation(name)
     except (ValueError, TypeError) as exc:

@@ -24,6 +24,7 @@ from .. import attention
 from ..errors import ModelError
 from ..layers import Norm, ffn_trace, matmul
 from .base import Architecture, AttentionWeights, LayerAttention, check_tensors, self_attention
+from .config import config_bool, config_id
 from .cross import cross_attention
 from .gpt2 import GPT2
 from .vit import ViT
@@ -62,15 +63,16 @@ class Captioner(Architecture):
         if enc.get("model_type") != "vit" or dec.get("model_type") != "gpt2":
             raise ModelError(f"{path}: attnviz runs vision-encoder-decoder models with a ViT encoder and a GPT-2 "
                              f"decoder (this one: {enc.get('model_type')!r} → {dec.get('model_type')!r})")
-        if not dec.get("add_cross_attention"):
+        if not config_bool(dec, folder, "add_cross_attention", False):
             raise ModelError(f"{path}: the GPT-2 decoder has no cross-attention (add_cross_attention false)")
         encoder = ViT.from_config(enc, tensors, folder, prefix="encoder.")
         decoder = GPT2.from_config(dec, tensors, folder)
-        start = config.get("decoder_start_token_id", dec.get("bos_token_id"))
-        if not isinstance(start, int) or not 0 <= start < decoder.vocab:
-            raise ModelError(f"{path}: decoder_start_token_id = {start!r} is not a token id of the decoder")
-        eos = config.get("eos_token_id", dec.get("eos_token_id"))
-        model = cls(encoder, decoder, start, eos if isinstance(eos, int) else None)
+        ids = {"decoder_start_token_id": dec.get("bos_token_id"), "eos_token_id": dec.get("eos_token_id"),
+               **{k: v for k, v in config.items() if k in ("decoder_start_token_id", "eos_token_id") and v is not None}}
+        start = config_id(ids, folder, "decoder_start_token_id", decoder.vocab, None)
+        if start is None:
+            raise ModelError(f"{path} has no decoder_start_token_id (nor the decoder's bos_token_id): fix the config")
+        model = cls(encoder, decoder, start, config_id(ids, folder, "eos_token_id", decoder.vocab, None))
         check_tensors(tensors, model.cross_expected(), path)
         if encoder.d_model != decoder.d_model and "enc_to_dec_proj.weight" not in tensors:
             raise ModelError(f"{path}: the encoder's width {encoder.d_model} differs from the decoder's "

@@ -18,7 +18,6 @@ downloads a repo missing from the cache when the user asks for it (--download; s
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 
 from ..errors import ModelError
 from ..tokens import Tokenizer
+from .config import read_json
 from .safetensors import INDEX, SINGLE
 
 FILES = ("config.json", SINGLE, "tokenizer.json")
@@ -174,10 +174,7 @@ def check_files(folder: Path, needs: tuple[str, ...] = (TOKENIZER,)) -> None:
 
 def read_config(folder: Path) -> dict[str, Any]:
     path = folder / "config.json"
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ModelError(f"{path} is not readable JSON ({exc}): save the config again") from None
+    config = read_json(path, "save the config again")
     if not isinstance(config, dict):
         raise ModelError(f"{path} is not a JSON object: save the config again")
     return config

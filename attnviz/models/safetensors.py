@@ -97,6 +97,10 @@ class TensorFile:
     def __contains__(self, name: str) -> bool:
         return name in self.info
 
+    def shapes(self) -> list[tuple[int, ...]]:
+        """Every tensor's shape, from the header."""
+        return [info.shape for info in self.info.values()]
+
     def shape(self, name: str) -> tuple[int, ...] | None:
         info = self.info.get(name)
         return None if info is None else info.shape
@@ -185,6 +189,10 @@ class ShardedTensors:
 
     def shape(self, name: str) -> tuple[int, ...] | None:
         return self._file(name).shape(name) if name in self.weight_map else None
+
+    def shapes(self) -> list[tuple[int, ...]]:
+        """Every tensor's shape, from the shards' headers (each shard is opened)."""
+        return [self._file(name).shape(name) for name in self.weight_map]
 
     def read(self, name: str) -> np.ndarray:
         self.reads.append(name)
