@@ -149,3 +149,94 @@ def test_real_configs_still_load_and_run_without_warnings():
         for name in ("tiny-bert", "tiny-roberta", "tiny-gpt2", "tiny-llama", "tiny-gemma2", "tiny-qwen2"):
             trace = model_trace(load_model(FIXTURES / name), "The cat sat", 0)
             assert np.isfinite(trace.heads[0].weights).all()
+
+
+def test_a_deep_preprocessor_config_is_one_line(tmp_path):
+    folder = copy_fixture(tmp_path, "tiny-vit")
+    (folder / "preprocessor_config.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    from attnviz.models.vision import image_trace
+
+    with pytest.raises(ModelError, match="preprocessor_config.json is not readable JSON \\(nested too deeply\\)"):
+        image_trace(load_model(folder), FIXTURES / "images" / "rgba.png", 0)
+
+
+def test_a_deep_marian_vocab_is_one_line(tmp_path):
+    pytest.importorskip("sentencepiece")
+    folder = copy_fixture(tmp_path, "tiny-marian")
+    (folder / "vocab.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    refused(folder, "vocab.json is not readable \\(nested too deeply\\): save the tokenizer again")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# the Hugging Face cache's refs/main
+
+
+def cached(tmp_path: Path, monkeypatch, ref: bytes) -> Path:
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "cache" / "models--someone--tiny"
+    shutil.copytree(FIXTURES / "tiny-bert", repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_bytes(ref)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    return repo / "snapshots" / commit
+
+
+@pytest.mark.parametrize("ref", [b"\xff\xfe\x00garbage", b"../../../etc", b"", b"0123"])
+def test_a_ref_that_is_not_a_commit_hash_is_one_line(tmp_path, monkeypatch, ref):
+    cached(tmp_path, monkeypatch, ref)
+    with pytest.raises(ModelError, match="refs/main does not hold a commit hash \\(40 hex digits\\): delete it and "
+                                         "run again with --download") as raised:
+        load_model("someone/tiny")
+    assert "\n" not in str(raised.value)
+
+
+def test_a_good_ref_still_resolves(tmp_path, monkeypatch):
+    snapshot = cached(tmp_path, monkeypatch, b"0123456789abcdef0123456789abcdef01234567\n")
+    assert load_model("someone/tiny").path == snapshot
+
+
+# --------------------------------------------------------------------------------------------------------------
+# safetensors headers
+
+
+def with_header(folder: Path, edit) -> None:
+    """Rewrite model.safetensors with its JSON header changed by `edit(header)` (the data left as it is)."""
+    path = folder / "model.safetensors"
+    data = path.read_bytes()
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8:8 + n])
+    edit(header)
+    raw = json.dumps(header).encode()
+    path.write_bytes(len(raw).to_bytes(8, "little") + raw + data[8 + n:])
+
+
+def first_tensor(header: dict) -> dict:
+    return header[next(k for k in header if k != "__metadata__")]
+
+
+@pytest.mark.parametrize("dtype", ["F8_E4M3", "F8_E5M2", "F4", "C64"])
+def test_a_dtype_numpy_lacks_is_named_in_one_line(tmp_path, dtype):
+    folder = copy_fixture(tmp_path)
+    with_header(folder, lambda h: first_tensor(h).update(dtype=dtype))
+    refused(folder, f"tensor '.*' has dtype '{dtype}', which attnviz cannot read \\(it reads F64, F32, F16, BF16, "
+                    ".*\\): save the model in float32, float16 or bfloat16")
+
+
+@pytest.mark.parametrize("change", [
+    {"shape": [-1, 32]}, {"shape": [2**62, 2**62]}, {"shape": [True, 32]}, {"shape": "32"},
+    {"data_offsets": [-8, 0]}, {"data_offsets": [0, 2**70]}, {"data_offsets": [0.0, 4.0]}, {"data_offsets": [5]},
+    {"dtype": ["F32"]}, {"dtype": None},
+])
+def test_a_header_entry_with_a_bad_shape_offsets_or_dtype_is_one_line(tmp_path, change):
+    folder = copy_fixture(tmp_path)
+    with_header(folder, lambda h: first_tensor(h).update(change))
+    refused(folder, "not a valid safetensors file \\(the entry for '.*' is invalid or points past the end of the "
+                    "file\\): it may be truncated or corrupt")
+
+
+def test_a_deep_safetensors_header_is_one_line(tmp_path):
+    folder = copy_fixture(tmp_path)
+    raw = b"[" * 100_000 + b"]" * 100_000
+    (folder / "model.safetensors").write_bytes(len(raw).to_bytes(8, "little") + raw)
+    refused(folder, "not a valid safetensors file \\(its header is not JSON, or nests too deeply\\)")

@@ -84,7 +84,13 @@ def find_in_hf_cache(repo_id: str) -> Path:
             f"`{MINILM_INSTALL}`")
     ref = folder / "refs" / revision
     if ref.is_file():
-        commit = ref.read_text(encoding="utf-8").strip()
+        try:
+            commit = ref.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            commit = None
+        if commit is None or not re.fullmatch(r"[0-9a-f]{40}", commit):
+            raise ModelError(f"the Hugging Face cache's {ref} does not hold a commit hash (40 hex digits): delete "
+                             f"it and {_download_hint(repo)}, or give {repo}@COMMIT naming a snapshot")
     elif re.fullmatch(r"[0-9a-f]{40}", revision):
         commit = revision
     else:
