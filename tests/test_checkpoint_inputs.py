@@ -240,3 +240,85 @@ def test_a_deep_safetensors_header_is_one_line(tmp_path):
     raw = b"[" * 100_000 + b"]" * 100_000
     (folder / "model.safetensors").write_bytes(len(raw).to_bytes(8, "little") + raw)
     refused(folder, "not a valid safetensors file \\(its header is not JSON, or nests too deeply\\)")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# NaN and huge weights: refused where the first non-finite stage appears, never shown, no RuntimeWarning
+
+
+def poison(folder: Path, name: str, value: float, every: bool = False) -> None:
+    """Set the first entry (or every entry) of float32/float16 tensor `name` of folder/model.safetensors to `value`."""
+    path = folder / "model.safetensors"
+    data = bytearray(path.read_bytes())
+    n = int.from_bytes(data[:8], "little")
+    entry = json.loads(data[8:8 + n])[name]
+    begin, end = (8 + n + o for o in entry["data_offsets"])
+    arr = np.frombuffer(bytes(data[begin:end]), dtype={"F32": "<f4", "F16": "<f2"}[entry["dtype"]]).copy()
+    if every:
+        arr[:] = value
+    else:
+        arr[0] = value
+    data[begin:end] = arr.tobytes()
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("fixture, tensor, value, every, says", [
+    ("tiny-bert", "encoder.layer.0.attention.self.query.weight", np.nan, False, "layer 0: attention.heads\\[0\\].q "),
+    ("tiny-bert", "encoder.layer.0.attention.self.query.weight", 3e38, True, "layer 0: attention.heads\\[0\\].q "),
+    ("tiny-bert", "encoder.layer.0.output.dense.weight", 3e38, True, "layer 0: ffn.output "),
+    ("tiny-bert", "embeddings.word_embeddings.weight", np.nan, True, "the embeddings: the token embeddings E "),
+    ("tiny-gpt2", "h.0.mlp.c_fc.weight", 3e38, True, "layer 0: ffn.hidden "),
+    ("tiny-gpt2", "h.1.attn.c_attn.weight", np.inf, False, "layer 1: attention.heads\\[0\\].q "),
+])
+def test_nan_or_huge_weights_are_refused_naming_the_layer_and_stage(tmp_path, fixture, tensor, value, every, says):
+    folder = copy_fixture(tmp_path, fixture)
+    poison(folder, tensor, value, every)
+    m = load_model(folder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning on the way
+        with pytest.raises(ModelError, match=f"{says}holds NaN or ±inf: the checkpoint's weights hold NaN") as raised:
+            model_trace(m, "The cat sat on the mat", m.n_layers - 1)
+    assert "\n" not in str(raised.value)
+
+
+def test_a_nan_in_a_later_layer_does_not_stop_an_earlier_one(tmp_path):
+    folder = copy_fixture(tmp_path)
+    poison(folder, "encoder.layer.1.attention.self.key.weight", np.nan)
+    m = load_model(folder)
+    assert np.isfinite(model_trace(m, "The cat", 0).heads[0].weights).all()  # layer 1 is never read
+    with pytest.raises(ModelError, match="layer 1: attention.heads\\[0\\].k holds NaN"):
+        model_trace(m, "The cat", 1)
+
+
+def test_a_nan_in_an_unread_embedding_row_is_caught_at_the_tied_lm_head(tmp_path):
+    from attnviz.models import logits
+
+    folder = copy_fixture(tmp_path, "tiny-gpt2")
+    poison(folder, "wte.weight", np.nan)  # row 0: not a token of the text, but a column of the logits
+    m = load_model(folder)
+    assert 0 not in [t.id for t in m.tokenizer.encode("The cat")]
+    assert np.isfinite(model_trace(m, "The cat", 1).heads[0].weights).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ModelError, match="the LM head: the logits holds NaN or ±inf"):
+            logits(m, "The cat")
+
+
+def test_an_encoder_decoder_with_a_nan_cross_attention_names_the_decoder_layer(tmp_path):
+    from attnviz.models.encdec import cross_trace
+
+    folder = copy_fixture(tmp_path, "tiny-bart")
+    poison(folder, "model.decoder.layers.0.encoder_attn.k_proj.weight", np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ModelError, match="decoder layer 0: cross_attn\\.\\S+ holds NaN"):
+            cross_trace(load_model(folder), "The cat sat", "Die Katze", 0)
+
+
+def test_the_cli_refuses_a_nan_checkpoint_in_one_line_and_writes_no_json(tmp_path):
+    folder = copy_fixture(tmp_path)
+    poison(folder, "encoder.layer.0.attention.self.value.weight", np.nan)
+    out = tmp_path / "t.json"
+    result = CliRunner().invoke(app, ["explain", "The cat", "--model", str(folder), "--json", str(out)])
+    assert result.exit_code == 1 and result.output.count("\n") == 1
+    assert "layer 0: attention.heads[0].v holds NaN" in result.output and not out.exists()

@@ -195,7 +195,7 @@ def logits(model: Model, text: str) -> np.ndarray:
     final norm, then the LM head (tied to the embeddings where the checkpoint has no lm_head)."""
     _, _, ids, mask, _ = _prepare(model, text, None, None)
     run = model.arch.forward(model.tensors, ids, mask, model.n_layers - 1, finish=True, keep=set())
-    return model.arch.logits(model.tensors, run.hidden[-1])
+    return model.arch.checked_logits(model.tensors, run.hidden[-1])
 
 
 def block_trace(model: Model, text: str, layer: int, *, pad_to: int | None = None) -> EncoderBlockTrace:

@@ -27,6 +27,7 @@ from .base import Architecture, AttentionWeights, LayerAttention, check_tensors,
 from .config import config_bool, config_id
 from .cross import cross_attention
 from .gpt2 import GPT2
+from .guard import check_finite, quiet
 from .vit import ViT
 
 MODEL_TYPES = ("vision-encoder-decoder",)
@@ -131,13 +132,20 @@ class Captioner(Architecture):
         """The encoder's last_hidden_state (S, d_enc) → what the decoder's cross-attention reads (S, d_model)."""
         if "enc_to_dec_proj.weight" not in tensors:
             return encoded
-        return (matmul(encoded, tensors.read("enc_to_dec_proj.weight").T)
-                + tensors.read("enc_to_dec_proj.bias")).astype(np.float32)  # (S, d_model)
+        with quiet():  # an overflow is reported by decode's check of the memory
+            return (matmul(encoded, tensors.read("enc_to_dec_proj.weight").T)
+                    + tensors.read("enc_to_dec_proj.bias")).astype(np.float32)  # (S, d_model)
 
     def decode(self, tensors: Any, ids: np.ndarray, memory: np.ndarray, keep: set[int] | None = None,
                logits: bool = True) -> Decoded:
         """The decoder on ids (T,) reading memory (S, d_model): every layer (see the module docstring), keeping
         the self- and cross-attention of the layers in `keep` (None: all), then the logits (T, vocab)."""
+        with quiet():  # a non-finite stage is reported by check_finite, once, naming the layer
+            return self._decode(tensors, ids, memory, keep, logits)
+
+    def _decode(self, tensors: Any, ids: np.ndarray, memory: np.ndarray, keep: set[int] | None,
+                logits: bool) -> Decoded:
+        check_finite("the image encoder's output", memory, "memory")
         dec = self.decoder
         e, p, h = dec.embed(tensors, ids)  # (T, d_model) each
         t = len(ids)
@@ -157,11 +165,12 @@ class Captioner(Architecture):
             c = a + cross.output.astype(np.float32)  # (T, d_model)
             ffn = ffn_trace(ln_2(c).output, dec.block_params(tensors, i))
             h = c + ffn.output  # (T, d_model)
+            check_finite(f"decoder layer {i}", (attn, cross, ffn, h))
             if keep is None or i in keep:
                 out.self_layers[i], out.cross_layers[i] = attn, cross
         if logits:
             final = dec.final_norm(tensors, h).output  # (T, d_model)
-            return Decoded(out.self_layers, out.cross_layers, dec.logits(tensors, final))
+            return Decoded(out.self_layers, out.cross_layers, dec.checked_logits(tensors, final))
         return out
 
     # the encoder-side Architecture methods a Model needs are the decoder's (block views use GPT-2's layers)
