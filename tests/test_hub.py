@@ -1,5 +1,5 @@
-"""--download (models.fetch, models/hub.py): a repo id missing from the cache is downloaded, three files, only
-when the user asks.
+"""--download (models.fetch, models/hub.py): a repo id missing from the cache is downloaded, only the files its
+family reads, only when the user asks.
 
 No network: a stand-in `huggingface_hub` module serves the tiny BERT fixture the way the real one fills
 the Hugging Face cache, or fails with errors named as the real library names them.
