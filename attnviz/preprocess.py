@@ -71,8 +71,9 @@ def read_processor(folder: Path) -> Processor:
                          "save them with transformers, AutoImageProcessor.from_pretrained(ID).save_pretrained(DIR)")
     try:
         config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ModelError(f"{path} is not readable JSON ({exc}): save the image processor again") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else " ".join(str(exc).split())[:120]
+        raise ModelError(f"{path} is not readable JSON ({why}): save the image processor again") from None
     if not isinstance(config, dict):
         raise ModelError(f"{path} is not a JSON object: save the image processor again")
     size = config.get("size")

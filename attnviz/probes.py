@@ -182,7 +182,7 @@ def lens(model: Model, text: str, *, top: int = 5) -> Lens:
     tokens = encode(model, text)
     hidden = hidden_states(model, text)  # L + 1 arrays (T, d_model)
     arch, tensors = model.arch, model.tensors
-    logits = [arch.logits(tensors, h if k == len(hidden) - 1 else _normed(arch, tensors, h))
+    logits = [arch.checked_logits(tensors, h if k == len(hidden) - 1 else _normed(arch, tensors, h))
               for k, h in enumerate(hidden)]
     last = analysis.lens_layer(logits[-1], top)
     layers = tuple(analysis.lens_layer(z, top, last.top_ids[:, 0]) for z in logits[:-1]) + (last,)

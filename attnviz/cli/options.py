@@ -89,9 +89,9 @@ ModelOpt = Annotated[str | None, typer.Option(
                     "seeded weights. Families (config.json model_type): bert, roberta, distilbert, gpt2, llama, "
                     "mistral, qwen2, qwen3, phi3, gemma, gemma2, gemma3.")]
 Download = Annotated[bool, typer.Option(
-    "--download", help="Let --model fetch a Hugging Face repo missing from the local cache: only config.json, "
-                       "model.safetensors and tokenizer.json, into that cache. Without it attnviz never uses "
-                       "the network.")]
+    "--download", help="Let --model fetch a Hugging Face repo missing from the local cache: only the files "
+                       "attnviz reads (config.json, the safetensors weights or their shards, and the tokenizer "
+                       "or image settings), into that cache. Without it attnviz never uses the network.")]
 Layer = Annotated[int, typer.Option(min=0, max=1023, help="Layer of --model, counting from 0.")]
 NoSpecial = Annotated[bool, typer.Option("--no-special", help="Hide [CLS], [SEP], [PAD], <BOS> rows and columns "
                                                               "from the display (the numbers keep them).")]

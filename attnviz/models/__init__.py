@@ -58,6 +58,9 @@ def load_model(spec: str | os.PathLike) -> Model:
     check_files(folder, ())  # config.json and the weights; the rest once the family is known
     config = read_config(folder)
     model_type = config.get("model_type")
+    if not isinstance(model_type, (str, type(None))):
+        raise ModelError(f"{folder / 'config.json'}: model_type = {model_type!r} is not a string; attnviz runs "
+                         f"{', '.join(SUPPORTED)}: give a checkpoint of one of those")
     if model_type not in REGISTRY:
         what = "has no model_type" if model_type is None else f"has model_type {model_type!r}"
         raise ModelError(f"{folder / 'config.json'} {what}; attnviz runs {', '.join(SUPPORTED)}: "
@@ -192,7 +195,7 @@ def logits(model: Model, text: str) -> np.ndarray:
     final norm, then the LM head (tied to the embeddings where the checkpoint has no lm_head)."""
     _, _, ids, mask, _ = _prepare(model, text, None, None)
     run = model.arch.forward(model.tensors, ids, mask, model.n_layers - 1, finish=True, keep=set())
-    return model.arch.logits(model.tensors, run.hidden[-1])
+    return model.arch.checked_logits(model.tensors, run.hidden[-1])
 
 
 def block_trace(model: Model, text: str, layer: int, *, pad_to: int | None = None) -> EncoderBlockTrace:

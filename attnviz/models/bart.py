@@ -23,7 +23,8 @@ import numpy as np
 
 from ..errors import ModelError
 from ..layers import BlockParams, Norm, NormTrace, layer_norm, layer_norm_stages
-from .base import AttentionWeights, activation, check_tensors, config_int
+from .base import AttentionWeights, activation, check_tensors
+from .config import check_sizes, config_bool, config_id, config_int
 from .seq2seq import DecoderStack, Seq2Seq
 
 MODEL_TYPES = ("bart", "mbart", "marian")
@@ -173,33 +174,38 @@ class Bart(Seq2Seq):
         pre_norm, ln_embedding, offset = VARIANTS[model_type]
         d_model = config_int(config, folder, "d_model")
         act_name = config.get("activation_function", "gelu")
-        activation(act_name, path)
-        scale = float(np.sqrt(d_model)) if config.get("scale_embedding", False) else 1.0
-        pad_id = config.get("pad_token_id") if isinstance(config.get("pad_token_id"), int) else 1
+        activation(act_name, path, "activation_function")
+        scale = float(np.sqrt(d_model)) if config_bool(config, folder, "scale_embedding", False) else 1.0
         max_positions = config_int(config, folder, "max_position_embeddings", default=1024)
+        check_sizes(tensors, folder, sizes={"d_model": d_model,
+                                            # Marian's positions are computed, not a table of the file
+                                            **({} if offset is None else {"max_position_embeddings": max_positions})})
         stacks = []
         for side in ("encoder", "decoder"):
             n_heads = config_int(config, folder, f"{side}_attention_heads")
+            n_layers = config_int(config, folder, f"{side}_layers")
+            d_ff = config_int(config, folder, f"{side}_ffn_dim")
+            check_sizes(tensors, folder, layers={f"{side}_layers": n_layers},
+                        sizes={f"{side}_attention_heads": n_heads, f"{side}_ffn_dim": d_ff})
             if d_model % n_heads:
                 raise ModelError(f"{path}: d_model {d_model} is not a multiple of {n_heads} {side} heads")
             prefix = f"model.{side}."
             table = prefix + "embed_tokens.weight" if prefix + "embed_tokens.weight" in tensors and \
                 "model.shared.weight" not in tensors else "model.shared.weight"
             if side == "decoder" and prefix + "embed_tokens.weight" in tensors and \
-                    config.get("share_encoder_decoder_embeddings") is False:
+                    not config_bool(config, folder, "share_encoder_decoder_embeddings", True):
                 table = prefix + "embed_tokens.weight"
             vocab = (tensors.shape(table) or (config_int(config, folder, "vocab_size"),))[0]
-            stacks.append(BartStack(model_type, prefix, config_int(config, folder, f"{side}_layers"), n_heads,
-                                    d_model, config_int(config, folder, f"{side}_ffn_dim"), vocab, max_positions,
+            if side == "encoder":
+                pad_id = config_id(config, folder, "pad_token_id", vocab, 1)
+            stacks.append(BartStack(model_type, prefix, n_layers, n_heads, d_model, d_ff, vocab, max_positions,
                                     1e-5, act_name, pad_id, side == "decoder", table, scale, pre_norm,
                                     ln_embedding, offset))
         encoder, decoder = stacks
-        start = config.get("decoder_start_token_id")
-        eos = config.get("eos_token_id")
-        eos = eos[0] if isinstance(eos, list) and eos else eos
+        start = config_id(config, folder, "decoder_start_token_id", decoder.vocab, 2)
+        eos = config_id(config, folder, "eos_token_id", decoder.vocab, 2)
         lm_head = "lm_head.weight" if "lm_head.weight" in tensors else decoder.embedding
-        bart = cls(model_type, encoder, decoder, start if isinstance(start, int) else 2,
-                   eos if isinstance(eos, int) else 2, lm_head,
+        bart = cls(model_type, encoder, decoder, start, eos, lm_head,
                    "final_logits_bias" if "final_logits_bias" in tensors else None)
         expected = {**encoder.expected(), **decoder.expected()}
         if lm_head != decoder.embedding:

@@ -33,6 +33,8 @@ from ..layers import BlockParams, FFNTrace, Norm, NormTrace, ffn_trace, matmul
 from ..layers import activation as find_activation
 from ..tokens import Tokenizer
 from ..trace import AttentionInfo, HeadTrace, RopeInfo
+from .config import config_float, config_int  # noqa: F401  (the families import them from here)
+from .guard import check_finite, quiet, stack_label
 
 #: model_type → the Architecture subclass that runs it; filled by Architecture.__init_subclass__.
 REGISTRY: dict[str, type[Architecture]] = {}
@@ -40,31 +42,11 @@ REGISTRY: dict[str, type[Architecture]] = {}
 
 # --- config and tensor checks --------------------------------------------------------------------
 
-def config_int(config: dict, path: Path, *names: str, default: int | None = None) -> int:
-    """The first of `names` present in config.json, as a positive integer."""
-    for name in names:
-        if name in config and config[name] is not None:
-            value = config[name]
-            if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-                return value
-            raise ModelError(f"{path / 'config.json'}: {name} = {value!r} is not a positive integer")
-    if default is not None:
-        return default
-    raise ModelError(f"{path / 'config.json'} has no {' or '.join(names)}: it is not a complete config")
-
-
-def config_float(config: dict, path: Path, name: str, default: float | None) -> float | None:
-    """config.json's `name` as a finite number (a positive one for an ε), or `default` when absent or null."""
-    value = config.get(name)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value <= 0:
-        raise ModelError(f"{path / 'config.json'}: {name} = {value!r} is not a positive number")
-    return float(value)
-
-
-def activation(name: Any, config_path: Path):
-    """The activation named by the config; a ModelError naming the known ones otherwise."""
+def activation(name: Any, config_path: Path, key: str = "hidden_act"):
+    """The activation named by the config's `key`; a ModelError naming the known ones otherwise."""
+    if not isinstance(name, str):
+        raise ModelError(f"{config_path}: {key} = {name!r} is not the name of an activation (a string such as "
+                         "\"gelu\"): fix the config")
     try:
         return find_activation(name)
     except (ValueError, TypeError) as exc:
@@ -240,6 +222,13 @@ class Architecture:
         """(T, vocab) float32 next-token logits from the final-normed hidden states h (T, d_model)."""
         return matmul(h, self.unembedding(tensors).T)  # (T, vocab)
 
+    def checked_logits(self, tensors: Any, h: np.ndarray) -> np.ndarray:
+        """logits(h), refused when any is NaN or ±inf (a corrupt or overflowing LM head)."""
+        with quiet():
+            out = self.logits(tensors, h)
+        check_finite("the LM head", out, "the logits")
+        return out
+
     def forward(self, tensors: Any, ids: np.ndarray, mask: np.ndarray | None, last: int, finish: bool,
                 keep: set[int] | None = None, blocks: set[int] | frozenset[int] = frozenset()) -> Forward:
         """Layers 0 … `last` (the last one only up to its attention output unless `finish`), then the final
@@ -247,12 +236,21 @@ class Architecture:
         its embed turns into T tokens), mask (T, S) bool or None (the model's own masking,
         to which each layer's sliding window is added). Keeps the LayerAttention of the layers in `keep`
         (None: all) and the whole LayerRun of those in `blocks`."""
+        with quiet():  # a non-finite stage is reported by check_finite, once, naming the layer
+            return self._forward(tensors, ids, mask, last, finish, keep, blocks)
+
+    def _forward(self, tensors: Any, ids: np.ndarray, mask: np.ndarray | None, last: int, finish: bool,
+                 keep: set[int] | None, blocks: set[int] | frozenset[int]) -> Forward:
         e, p, h = self.embed(tensors, ids)  # (T, d_model) each
+        label = stack_label(self)
+        for name, a in (("the token embeddings E", e), ("the positions P", p), ("h₀", h)):
+            check_finite(f"the {label.replace('layer', 'embeddings')}", a, name)
         hidden, layers, kept, final = [h], {}, {}, None
         positions = np.arange(len(h))  # (T,) RoPE's positions
         for i in range(last + 1):
             stop = i == last and not finish
             run = run_layer(self, tensors, i, h, mask, e, p, positions, attention_only=stop)
+            check_finite(f"{label} {i}", run)
             if keep is None or i in keep:
                 layers[i] = run.attention
             if i in blocks:
@@ -263,6 +261,7 @@ class Architecture:
             hidden.append(h)
         if finish and last == self.n_layers - 1:
             final = self.final_norm(tensors, hidden[-1])
+            check_finite("the final norm", final)
             if final is not None:
                 hidden[-1] = final.output
         return Forward(hidden, layers, kept, final)

@@ -22,7 +22,8 @@ import numpy as np
 
 from ..errors import ModelError
 from ..layers import BlockParams, Norm, layer_norm
-from .base import Architecture, AttentionWeights, activation, check_tensors, config_float, config_int
+from .base import Architecture, AttentionWeights, activation, check_tensors
+from .config import check_sizes, config_float, config_id, config_int, config_str
 
 MODEL_TYPES = ("bert", "roberta", "distilbert")
 
@@ -74,26 +75,30 @@ class Bert(Architecture):
         if model_type == "distilbert":
             d_model = config_int(config, folder, "dim", "hidden_size")
             n_heads = config_int(config, folder, "n_heads", "num_attention_heads")
+            layers_key = "n_layers" if config.get("n_layers") is not None else "num_hidden_layers"
             n_layers = config_int(config, folder, "n_layers", "num_hidden_layers")
             d_ff = config_int(config, folder, "hidden_dim", "intermediate_size")
-            act_name, eps, table = config.get("activation", "gelu"), 1e-12, _DISTILBERT
+            act_key, eps, table = "activation", 1e-12, _DISTILBERT
         else:
             d_model = config_int(config, folder, "hidden_size")
             n_heads = config_int(config, folder, "num_attention_heads")
+            layers_key = "num_hidden_layers"
             n_layers = config_int(config, folder, "num_hidden_layers")
             d_ff = config_int(config, folder, "intermediate_size")
-            act_name, table = config.get("hidden_act", "gelu"), _BERT
-            eps = config_float(config, folder, "layer_norm_eps", 1e-12)
-            kind = config.get("position_embedding_type", "absolute")
+            act_key, table = "hidden_act", _BERT
+            eps = config_float(config, folder, "layer_norm_eps", 1e-12, null_is_default=False)
+            kind = config_str(config, folder, "position_embedding_type", "absolute")
             if kind != "absolute":
                 raise ModelError(f"{folder / 'config.json'}: position_embedding_type {kind!r} is not supported; "
                                  "attnviz runs BERT-style models with absolute positions")
         if d_model % n_heads:
             raise ModelError(f"{folder / 'config.json'}: hidden size {d_model} is not a multiple of "
                              f"{n_heads} heads")
-        act = activation(act_name, folder / "config.json")
-        pad_id = config.get("pad_token_id")
-        pad_id = (1 if model_type == "roberta" else 0) if not isinstance(pad_id, int) else pad_id
+        act_name = config.get(act_key, "gelu")
+        act = activation(act_name, folder / "config.json", act_key)
+        max_positions = config_int(config, folder, "max_position_embeddings", default=512)
+        check_sizes(tensors, folder, layers={layers_key: n_layers},
+                    sizes={"hidden_size": d_model, "intermediate_size": d_ff, "max_position_embeddings": max_positions})
         word = table["word"] + ".weight"
         prefix = next((p for p in _PREFIXES if p + word in tensors), "")
         names = {role: None if name is None else prefix + name for role, name in table.items()}
@@ -101,7 +106,11 @@ class Bert(Architecture):
         ln_suffix = ("gamma", "beta") if (ln_probe + ".gamma" in tensors and ln_probe + ".weight" not in tensors) \
             else ("weight", "bias")
         vocab = (tensors.shape(prefix + word) or (config_int(config, folder, "vocab_size"),))[0]
-        max_positions = config_int(config, folder, "max_position_embeddings", default=512)
+        pad_id = config_id(config, folder, "pad_token_id", vocab, 1 if model_type == "roberta" else 0)
+        if model_type == "roberta" and pad_id + 1 >= max_positions:
+            raise ModelError(f"{folder / 'config.json'}: pad_token_id = {pad_id} leaves no positions: RoBERTa counts "
+                             f"positions from pad_token_id + 1 and max_position_embeddings is {max_positions}; "
+                             "fix the config (RoBERTa's pad_token_id is 1)")
         bert = cls(model_type, n_layers, n_heads, d_model, d_ff, vocab, max_positions, eps, act, pad_id, names,
                    ln_suffix, act_name)
         check_tensors(tensors, bert.expected(config, folder), folder / "config.json")

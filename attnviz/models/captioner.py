@@ -24,8 +24,10 @@ from .. import attention
 from ..errors import ModelError
 from ..layers import Norm, ffn_trace, matmul
 from .base import Architecture, AttentionWeights, LayerAttention, check_tensors, self_attention
+from .config import config_bool, config_id
 from .cross import cross_attention
 from .gpt2 import GPT2
+from .guard import check_finite, quiet
 from .vit import ViT
 
 MODEL_TYPES = ("vision-encoder-decoder",)
@@ -62,15 +64,16 @@ class Captioner(Architecture):
         if enc.get("model_type") != "vit" or dec.get("model_type") != "gpt2":
             raise ModelError(f"{path}: attnviz runs vision-encoder-decoder models with a ViT encoder and a GPT-2 "
                              f"decoder (this one: {enc.get('model_type')!r} → {dec.get('model_type')!r})")
-        if not dec.get("add_cross_attention"):
+        if not config_bool(dec, folder, "add_cross_attention", False):
             raise ModelError(f"{path}: the GPT-2 decoder has no cross-attention (add_cross_attention false)")
         encoder = ViT.from_config(enc, tensors, folder, prefix="encoder.")
         decoder = GPT2.from_config(dec, tensors, folder)
-        start = config.get("decoder_start_token_id", dec.get("bos_token_id"))
-        if not isinstance(start, int) or not 0 <= start < decoder.vocab:
-            raise ModelError(f"{path}: decoder_start_token_id = {start!r} is not a token id of the decoder")
-        eos = config.get("eos_token_id", dec.get("eos_token_id"))
-        model = cls(encoder, decoder, start, eos if isinstance(eos, int) else None)
+        ids = {"decoder_start_token_id": dec.get("bos_token_id"), "eos_token_id": dec.get("eos_token_id"),
+               **{k: v for k, v in config.items() if k in ("decoder_start_token_id", "eos_token_id") and v is not None}}
+        start = config_id(ids, folder, "decoder_start_token_id", decoder.vocab, None)
+        if start is None:
+            raise ModelError(f"{path} has no decoder_start_token_id (nor the decoder's bos_token_id): fix the config")
+        model = cls(encoder, decoder, start, config_id(ids, folder, "eos_token_id", decoder.vocab, None))
         check_tensors(tensors, model.cross_expected(), path)
         if encoder.d_model != decoder.d_model and "enc_to_dec_proj.weight" not in tensors:
             raise ModelError(f"{path}: the encoder's width {encoder.d_model} differs from the decoder's "
@@ -129,13 +132,20 @@ class Captioner(Architecture):
         """The encoder's last_hidden_state (S, d_enc) → what the decoder's cross-attention reads (S, d_model)."""
         if "enc_to_dec_proj.weight" not in tensors:
             return encoded
-        return (matmul(encoded, tensors.read("enc_to_dec_proj.weight").T)
-                + tensors.read("enc_to_dec_proj.bias")).astype(np.float32)  # (S, d_model)
+        with quiet():  # an overflow is reported by decode's check of the memory
+            return (matmul(encoded, tensors.read("enc_to_dec_proj.weight").T)
+                    + tensors.read("enc_to_dec_proj.bias")).astype(np.float32)  # (S, d_model)
 
     def decode(self, tensors: Any, ids: np.ndarray, memory: np.ndarray, keep: set[int] | None = None,
                logits: bool = True) -> Decoded:
         """The decoder on ids (T,) reading memory (S, d_model): every layer (see the module docstring), keeping
         the self- and cross-attention of the layers in `keep` (None: all), then the logits (T, vocab)."""
+        with quiet():  # a non-finite stage is reported by check_finite, once, naming the layer
+            return self._decode(tensors, ids, memory, keep, logits)
+
+    def _decode(self, tensors: Any, ids: np.ndarray, memory: np.ndarray, keep: set[int] | None,
+                logits: bool) -> Decoded:
+        check_finite("the image encoder's output", memory, "memory")
         dec = self.decoder
         e, p, h = dec.embed(tensors, ids)  # (T, d_model) each
         t = len(ids)
@@ -155,11 +165,12 @@ class Captioner(Architecture):
             c = a + cross.output.astype(np.float32)  # (T, d_model)
             ffn = ffn_trace(ln_2(c).output, dec.block_params(tensors, i))
             h = c + ffn.output  # (T, d_model)
+            check_finite(f"decoder layer {i}", (attn, cross, ffn, h))
             if keep is None or i in keep:
                 out.self_layers[i], out.cross_layers[i] = attn, cross
         if logits:
             final = dec.final_norm(tensors, h).output  # (T, d_model)
-            return Decoded(out.self_layers, out.cross_layers, dec.logits(tensors, final))
+            return Decoded(out.self_layers, out.cross_layers, dec.checked_logits(tensors, final))
         return out
 
     # the encoder-side Architecture methods a Model needs are the decoder's (block views use GPT-2's layers)

@@ -207,7 +207,7 @@ def generate(model: Model, source: str, steps: int, *, method: str = "greedy", k
         if len(ids) > arch.position_limit:
             break
         dec = arch.decode(tensors, np.asarray(ids, dtype=np.int64), memory, keep=set())
-        logits = arch.logits(tensors, dec.hidden[-1][-1:])[0]  # (V,) the last position's
+        logits = arch.checked_logits(tensors, dec.hidden[-1][-1:])[0]  # (V,) the last position's
         pick = sample(logits, rng, method, k=k, p=p, temperature=temperature)
         tid = int(pick.choice)
         best = np.argsort(-logits, kind="stable")[:top]

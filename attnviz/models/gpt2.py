@@ -21,7 +21,8 @@ import numpy as np
 
 from ..errors import ModelError
 from ..layers import BlockParams, Norm, NormTrace, layer_norm_stages
-from .base import Architecture, AttentionWeights, activation, check_tensors, config_float, config_int
+from .base import Architecture, AttentionWeights, activation, check_tensors
+from .config import check_sizes, config_bool, config_float, config_id, config_int
 
 MODEL_TYPES = ("gpt2",)
 _PREFIXES = ("", "transformer.", "decoder.transformer.")  # the last: a VisionEncoderDecoder's decoder
@@ -56,17 +57,20 @@ class GPT2(Architecture):
         max_positions = config_int(config, folder, "n_positions", "max_position_embeddings", default=1024)
         if d_model % n_heads:
             raise ModelError(f"{path}: n_embd {d_model} is not a multiple of {n_heads} heads")
-        if config.get("scale_attn_weights", True) is not True or config.get("scale_attn_by_inverse_layer_idx"):
+        check_sizes(tensors, folder, layers={"n_layer": n_layers},
+                    sizes={"n_embd": d_model, "n_inner": d_ff, "n_positions": max_positions})
+        if not config_bool(config, folder, "scale_attn_weights", True) or \
+                config_bool(config, folder, "scale_attn_by_inverse_layer_idx", False):
             raise ModelError(f"{path}: attnviz runs GPT-2 with the usual 1/√d_k scaling only "
                              "(scale_attn_weights true, scale_attn_by_inverse_layer_idx false)")
         act_name = config.get("activation_function", "gelu_new")
-        act = activation(act_name, path)
+        act = activation(act_name, path, "activation_function")
         prefix = next((p for p in _PREFIXES if p + "wte.weight" in tensors), "")
         vocab = (tensors.shape(prefix + "wte.weight") or (config_int(config, folder, "vocab_size"),))[0]
-        pad_id = next((config[k] for k in ("pad_token_id", "eos_token_id") if isinstance(config.get(k), int)),
-                      vocab - 1)
-        gpt2 = cls(n_layers, n_heads, d_model, d_ff, vocab, max_positions,
-                   config_float(config, folder, "layer_norm_epsilon", 1e-5), act, pad_id, prefix, act_name)
+        pad_id = config_id(config, folder, "pad_token_id", vocab, None)  # else the end-of-text token
+        pad_id = config_id(config, folder, "eos_token_id", vocab, vocab - 1) if pad_id is None else pad_id
+        eps = config_float(config, folder, "layer_norm_epsilon", 1e-5, null_is_default=False)
+        gpt2 = cls(n_layers, n_heads, d_model, d_ff, vocab, max_positions, eps, act, pad_id, prefix, act_name)
         check_tensors(tensors, gpt2.expected(config, folder), path)
         return gpt2
 

@@ -1,15 +1,16 @@
 """Downloading a checkpoint from the Hugging Face Hub, when the user asks for it (`--model org/name --download`).
 
 Only for a repo id missing from the local Hugging Face cache, and not when HF_HUB_OFFLINE is set. Exactly the
-three files attnviz reads are fetched, with huggingface_hub (which tokenizers installs; the extra
-`attnviz[hub]` asks for it explicitly), into the Hugging Face cache (HF_HOME / HF_HUB_CACHE), where later runs
-find them with no network and no --download. Nothing else in attnviz touches the network.
+files attnviz reads are fetched (resolve.fetch decides which, from config.json), with huggingface_hub (which
+tokenizers installs; the extra `attnviz[hub]` asks for it explicitly), into the Hugging Face cache (HF_HOME /
+HF_HUB_CACHE), where later runs find them with no network and no --download. Nothing else in attnviz touches
+the network.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..errors import AttnvizError
@@ -18,9 +19,9 @@ INSTALL = "pip install 'attnviz[hub]'"
 _TRUE = ("1", "ON", "YES", "TRUE")
 
 
-def download(repo_id: str, files: Sequence[str], not_cached: AttnvizError) -> Path:
-    """The cache snapshot folder holding `files` of `repo_id` (`org/name` or `org/name@revision`), after
-    downloading them.
+def downloader(repo_id: str, not_cached: AttnvizError) -> Callable[..., Path | None]:
+    """get(name, optional=False) -> the cached path of file `name` of `repo_id` (`org/name[@revision]`), after
+    downloading it; an optional file the repo lacks gives None.
 
     Raises `not_cached`'s class with a line that says what to do when offline is asked for
     (HF_HUB_OFFLINE), when huggingface_hub is not installed, or when a download fails (no network, no
@@ -34,13 +35,28 @@ def download(repo_id: str, files: Sequence[str], not_cached: AttnvizError) -> Pa
         from huggingface_hub import hf_hub_download
     except ImportError:
         raise error(f"--download needs the package huggingface_hub: `{INSTALL}`") from None
-    paths = []
-    for name in files:
+
+    def get(name: str, optional: bool = False) -> Path | None:
         try:
-            paths.append(Path(hf_hub_download(repo, name, revision=revision or None)))
+            return Path(hf_hub_download(repo, name, revision=revision or None))
         except Exception as exc:  # noqa: BLE001 (network, repo, revision, access: the hub's own errors)
+            if optional and _absent(exc):
+                return None
             raise error(_failure(repo, revision, name, exc)) from None
-    return paths[0].parent
+
+    return get
+
+
+def download(repo_id: str, files: Sequence[str], not_cached: AttnvizError) -> Path:
+    """The cache snapshot folder holding `files` of `repo_id`, after downloading them (see downloader)."""
+    get = downloader(repo_id, not_cached)
+    return [get(name) for name in files][0].parent
+
+
+def _absent(exc: Exception) -> bool:
+    """Whether the hub said the repo has no such file (not: the hub could not be reached)."""
+    kinds = {t.__name__ for t in type(exc).__mro__}
+    return "EntryNotFoundError" in kinds and "LocalEntryNotFoundError" not in kinds
 
 
 def _failure(repo: str, revision: str, name: str, exc: Exception) -> str:

@@ -32,7 +32,8 @@ import numpy as np
 from .. import positions
 from ..errors import ModelError
 from ..layers import BlockParams, Norm, NormTrace
-from .base import Architecture, AttentionWeights, activation, check_tensors, config_float, config_int
+from .base import Architecture, AttentionWeights, activation, check_tensors
+from .config import check_sizes, config_bool, config_float, config_int
 
 #: model_type → (q/k/v bias, q/k norm, Gemma-style norms: (1 + w) and √d_model embeddings, sandwich post-norms,
 #: fused qkv and gate_up projections)
@@ -100,16 +101,20 @@ class Llama(Architecture):
                              f"{kv_heads}: save the config again")
         head_dim = config_int(config, folder, "head_dim", default=d_model // n_heads)
         d_ff = config_int(config, folder, "intermediate_size")
+        check_sizes(tensors, folder, layers={"num_hidden_layers": n_layers},
+                    sizes={"hidden_size": d_model, "num_attention_heads": n_heads, "head_dim": head_dim,
+                           "intermediate_size": d_ff})
         max_positions = config_int(config, folder, "max_position_embeddings", default=4096)
-        eps = config_float(config, folder, "rms_norm_eps", 1e-6)
-        act_name = config.get("hidden_activation") or config.get("hidden_act") or "silu"
-        activation(act_name, path)
-        if config.get("mlp_bias"):
+        eps = config_float(config, folder, "rms_norm_eps", 1e-6, null_is_default=False)
+        act_key = "hidden_activation" if config.get("hidden_activation") is not None else "hidden_act"
+        act_name = "silu" if config.get(act_key) is None else config[act_key]
+        activation(act_name, path, act_key)
+        if config_bool(config, folder, "mlp_bias", False):
             raise ModelError(f"{path}: mlp_bias is true; attnviz runs gated FFNs without biases, as every "
                              "released Llama-style checkpoint has them")
-        attention_bias = bool(config.get("attention_bias", False))
+        attention_bias = config_bool(config, folder, "attention_bias", False)
         qkv_bias = attention_bias if bias_default is None else bias_default
-        layer_types = _layer_types(config, model_type, n_layers, path)
+        layer_types = _layer_types(config, folder, model_type, n_layers)
         window = config.get("sliding_window") if SLIDING in layer_types else None
         if window is not None and (not isinstance(window, int) or isinstance(window, bool) or window < 1):
             raise ModelError(f"{path}: sliding_window = {window!r} is not a positive integer")
@@ -262,9 +267,10 @@ def _positive(config: dict, folder: Path, key: str) -> float | None:
     return config_float(config, folder, key, None)
 
 
-def _layer_types(config: dict, model_type: str, n_layers: int, path: Path) -> tuple[str, ...]:
+def _layer_types(config: dict, folder: Path, model_type: str, n_layers: int) -> tuple[str, ...]:
     """Each layer's attention: full_attention or sliding_attention, from config.json's layer_types or, in older
     configs, as transformers derives it for the family."""
+    path = folder / "config.json"
     given = config.get("layer_types")
     if given is not None:
         if (not isinstance(given, list) or len(given) != n_layers
@@ -276,12 +282,15 @@ def _layer_types(config: dict, model_type: str, n_layers: int, path: Path) -> tu
     if model_type == "gemma2":
         return tuple(SLIDING if (i + 1) % 2 else "full_attention" for i in range(n_layers))
     if model_type in ("gemma3", "gemma3_text"):
-        pattern = config.get("sliding_window_pattern", 6)
+        pattern = config_int(config, folder, "sliding_window_pattern", default=6)
         return tuple(SLIDING if (i + 1) % pattern else "full_attention" for i in range(n_layers))
     if model_type in ("qwen2", "qwen3"):
-        if not config.get("use_sliding_window") or window is None:
+        if not config_bool(config, folder, "use_sliding_window", False) or window is None:
             return ("full_attention",) * n_layers
-        first = config.get("max_window_layers", n_layers)
+        first = config.get("max_window_layers")
+        if first is not None and (not isinstance(first, int) or isinstance(first, bool) or first < 0):
+            raise ModelError(f"{path}: max_window_layers = {first!r} is not a layer count: fix the config")
+        first = n_layers if first is None else first
         return tuple(SLIDING if i >= first else "full_attention" for i in range(n_layers))
     if model_type in ("mistral", "phi3") and window is not None:
         return (SLIDING,) * n_layers

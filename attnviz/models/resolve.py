@@ -18,7 +18,6 @@ downloads a repo missing from the cache when the user asks for it (--download; s
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 
 from ..errors import ModelError
 from ..tokens import Tokenizer
+from .config import read_json
 from .safetensors import INDEX, SINGLE
 
 FILES = ("config.json", SINGLE, "tokenizer.json")
@@ -56,18 +56,66 @@ def _download_hint(repo: str) -> str:
 
 def fetch(spec: str) -> Path:
     """Make `spec` loadable: a repo id missing from the local cache (or missing a file there) is downloaded
-    into it by models/hub.py, only its three files; anything else is left to `resolve`, which says what is
-    wrong with it. Returns the folder `resolve` will use. The only function in attnviz that uses the network,
-    and only when the user asks (--download)."""
+    into it by models/hub.py, only the files its family reads (see _download); anything else is left to
+    `resolve`, which says what is wrong with it. Returns the folder `resolve` will use. The only function in
+    attnviz that uses the network, and only when the user asks (--download)."""
     text = str(spec)
     try:
         return resolve(text)[0]
     except ModelError as not_cached:
         if not (_REPO_ID.match(text) and not text.startswith(".") and text.lower() != MINILM):
             raise
-        from .hub import download
+        from .hub import downloader
 
-        return download(text, FILES, not_cached)
+        return _download(downloader(text, not_cached))
+
+
+def _download(get) -> Path:
+    """Download what the checkpoint's family reads, config.json first (its model_type says what else):
+    the weights (model.safetensors, or model.safetensors.index.json and every shard it names), then
+    tokenizer.json, or a Marian checkpoint's source.spm, target.spm and vocab.json, and/or an image model's
+    preprocessor_config.json. Returns the snapshot folder."""
+    folder = get("config.json").parent
+    if get(SINGLE, optional=True) is None:
+        index = get(INDEX, optional=True)
+        if index is None:
+            get(SINGLE)  # the hub's own "no model.safetensors" error, with the pickle hint
+        for shard in _shards(index):
+            get(shard)
+    for name in _family_files(folder, get):
+        get(name)
+    return folder
+
+
+def _shards(index: Path) -> list[str]:
+    """The shard files model.safetensors.index.json names, each a plain file name (no folder, no ..)."""
+    weight_map = read_json(index, "the repo's index is broken; try another revision")
+    weight_map = weight_map.get("weight_map") if isinstance(weight_map, dict) else None
+    if not isinstance(weight_map, dict) or not all(
+            isinstance(f, str) and "/" not in f and "\\" not in f and f not in ("", ".", "..")
+            for f in weight_map.values()):
+        raise ModelError(f"{index} is not a valid safetensors index (a JSON object whose weight_map names a file "
+                         "in this folder for each tensor): the repo's index is broken; try another revision")
+    return sorted(set(weight_map.values()))
+
+
+def _family_files(folder: Path, get) -> list[str]:
+    """The files besides config.json and the weights that the family of folder/config.json reads."""
+    from .base import REGISTRY  # filled once the families are imported (attnviz.models imports them)
+
+    model_type = read_config(folder).get("model_type")
+    family = REGISTRY.get(model_type) if isinstance(model_type, str) else None
+    if family is None:
+        return [TOKENIZER]  # load_model will say which model types attnviz runs
+    files = []
+    if family.reads_text:
+        if model_type == "marian" and get("source.spm", optional=True) is not None:
+            files += ["target.spm", "vocab.json"]
+        else:
+            files.append(TOKENIZER)
+    if family.reads_images:
+        files.append(PROCESSOR)
+    return files
 
 
 def find_in_hf_cache(repo_id: str) -> Path:
@@ -84,7 +132,13 @@ def find_in_hf_cache(repo_id: str) -> Path:
             f"`{MINILM_INSTALL}`")
     ref = folder / "refs" / revision
     if ref.is_file():
-        commit = ref.read_text(encoding="utf-8").strip()
+        try:
+            commit = ref.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            commit = None
+        if commit is None or not re.fullmatch(r"[0-9a-f]{40}", commit):
+            raise ModelError(f"the Hugging Face cache's {ref} does not hold a commit hash (40 hex digits): delete "
+                             f"it and {_download_hint(repo)}, or give {repo}@COMMIT naming a snapshot")
     elif re.fullmatch(r"[0-9a-f]{40}", revision):
         commit = revision
     else:
@@ -174,10 +228,7 @@ def check_files(folder: Path, needs: tuple[str, ...] = (TOKENIZER,)) -> None:
 
 def read_config(folder: Path) -> dict[str, Any]:
     path = folder / "config.json"
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ModelError(f"{path} is not readable JSON ({exc}): save the config again") from None
+    config = read_json(path, "save the config again")
     if not isinstance(config, dict):
         raise ModelError(f"{path} is not a JSON object: save the config again")
     return config

@@ -65,8 +65,8 @@ class TensorFile:
             self._broken(f"its header claims {n} bytes but the file has {size}")
         try:
             header = json.loads(fh.read(n).decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            self._broken("its header is not JSON")
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            self._broken("its header is not JSON, or nests too deeply")
         if not isinstance(header, dict):
             self._broken("its header is not a JSON object")
         data_start, data_size = 8 + n, size - 8 - n
@@ -76,17 +76,17 @@ class TensorFile:
                 continue
             try:
                 dtype, shape, (begin, end) = entry["dtype"], tuple(entry["shape"]), entry["data_offsets"]
-                if dtype not in _DTYPES:
-                    raise ModelError(f"{self.path}: tensor {name!r} has dtype {dtype}, which attnviz cannot read "
-                                     f"(it reads {', '.join(_DTYPES)}): save the model in float32, float16 or "
-                                     "bfloat16")
-                ok = (all(isinstance(d, int) and d >= 0 for d in shape)
+                if isinstance(dtype, str) and dtype not in _DTYPES:
+                    raise ModelError(f"{self.path}: tensor {name[:80]!r} has dtype {dtype[:20]!r}, which attnviz "
+                                     f"cannot read (it reads {', '.join(_DTYPES)}): save the model in float32, "
+                                     "float16 or bfloat16")
+                ok = (dtype in _DTYPES and all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
                       and isinstance(begin, int) and isinstance(end, int) and 0 <= begin <= end <= data_size
                       and end - begin == math.prod(shape) * _DTYPES[dtype].itemsize)
             except (KeyError, TypeError, ValueError):
                 ok = False
             if not ok:
-                self._broken(f"the entry for {name!r} is invalid or points past the end of the file")
+                self._broken(f"the entry for {name[:80]!r} is invalid or points past the end of the file")
             out[name] = TensorInfo(dtype, shape, data_start + begin, data_start + end)
         return out
 
@@ -96,6 +96,10 @@ class TensorFile:
 
     def __contains__(self, name: str) -> bool:
         return name in self.info
+
+    def shapes(self) -> list[tuple[int, ...]]:
+        """Every tensor's shape, from the header."""
+        return [info.shape for info in self.info.values()]
 
     def shape(self, name: str) -> tuple[int, ...] | None:
         info = self.info.get(name)
@@ -157,7 +161,7 @@ class ShardedTensors:
             ok = isinstance(weight_map, dict) and all(
                 isinstance(f, str) and "/" not in f and "\\" not in f and f not in ("", ".", "..")
                 for f in weight_map.values())
-        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, RecursionError):
             ok = False
         if not ok:
             raise ModelError(f"{self.path} is not a valid safetensors index (a JSON object whose weight_map names "
@@ -185,6 +189,10 @@ class ShardedTensors:
 
     def shape(self, name: str) -> tuple[int, ...] | None:
         return self._file(name).shape(name) if name in self.weight_map else None
+
+    def shapes(self) -> list[tuple[int, ...]]:
+        """Every tensor's shape, from the shards' headers (each shard is opened)."""
+        return [self._file(name).shape(name) for name in self.weight_map]
 
     def read(self, name: str) -> np.ndarray:
         self.reads.append(name)

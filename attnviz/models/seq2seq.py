@@ -27,6 +27,7 @@ from .. import attention
 from ..layers import NormTrace, Sublayer, ffn_trace, matmul, sublayer
 from .base import Architecture, AttentionWeights, Forward, LayerAttention, self_attention
 from .cross import cross_attention
+from .guard import check_finite, quiet
 
 
 @dataclass(frozen=True)
@@ -141,13 +142,21 @@ class Seq2Seq(Architecture):
         """The decoder on ids (T,) (start token first) reading memory (S, d_model): layers 0 … `last`
         (default: all, then the final norm). Keeps the self- and cross-attention of the layers in `keep`
         (None: all) and the whole DecoderLayerRun of those in `runs`."""
+        with quiet():  # a non-finite stage is reported by check_finite, once, naming the layer
+            return self._decode(tensors, ids, memory, last, keep, runs)
+
+    def _decode(self, tensors: Any, ids: np.ndarray, memory: np.ndarray, last: int | None,
+                keep: set[int] | None, runs: set[int] | frozenset[int]) -> DecoderForward:
         dec = self.decoder
         last = dec.n_layers - 1 if last is None else last
         e, p, y = dec.embed(tensors, ids)  # (T, d_model) each
+        for name, a in (("the token embeddings E", e), ("the positions P", p), ("y₀", y)):
+            check_finite("the decoder embeddings", a, name)
         mask = attention.causal_mask(len(ids))  # (T, T)
         out = DecoderForward([y])
         for i in range(last + 1):
             run = decoder_layer(dec, tensors, i, y, mask, memory, e, p)
+            check_finite(f"decoder layer {i}", run)
             if keep is None or i in keep:
                 out.self_layers[i] = run.self_attn.inner
                 out.cross_layers[i] = run.cross_attn.inner
@@ -157,6 +166,7 @@ class Seq2Seq(Architecture):
             out.hidden.append(y)
         if last == dec.n_layers - 1:
             final = dec.final_norm(tensors, y)
+            check_finite("the decoder's final norm", final)
             if final is not None:
                 out.hidden[-1] = final.output
                 out = DecoderForward(out.hidden, out.self_layers, out.cross_layers, out.runs, final)
@@ -165,3 +175,10 @@ class Seq2Seq(Architecture):
     def logits(self, tensors: Any, h: np.ndarray) -> np.ndarray:
         """(T, vocab) float32 next-token logits from the decoder's final hidden states h (T, d_model)."""
         return matmul(h, self.unembedding(tensors).T)  # (T, vocab)
+
+    def checked_logits(self, tensors: Any, h: np.ndarray) -> np.ndarray:
+        """logits(h), refused when any is NaN or ±inf (a corrupt or overflowing LM head)."""
+        with quiet():
+            out = self.logits(tensors, h)
+        check_finite("the LM head", out, "the logits")
+        return out

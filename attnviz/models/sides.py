@@ -100,8 +100,9 @@ def load_spm_sides(folder: Path) -> tuple[SpmSide, SpmSide]:
         vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
         if not isinstance(vocab, dict) or not all(isinstance(v, int) for v in vocab.values()):
             raise ValueError("not a piece → id object")
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ModelError(f"{folder / 'vocab.json'} is not readable ({exc}): save the tokenizer again") from None
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else " ".join(str(exc).split())[:120]
+        raise ModelError(f"{folder / 'vocab.json'} is not readable ({why}): save the tokenizer again") from None
     sides = []
     for name in ("source.spm", "target.spm"):
         try:

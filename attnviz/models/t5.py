@@ -27,8 +27,9 @@ import numpy as np
 from .. import positions
 from ..errors import ModelError
 from ..layers import BlockParams, Norm, NormTrace, rms_norm_stages
-from .base import AttentionWeights, check_tensors, config_float, config_int
+from .base import AttentionWeights, check_tensors
 from .base import activation as check_activation
+from .config import check_sizes, config_bool, config_float, config_id, config_int, config_str
 from .seq2seq import DecoderStack, Seq2Seq
 
 MODEL_TYPES = ("t5", "mt5")
@@ -164,19 +165,22 @@ class T5(Seq2Seq):
         d_ff = config_int(config, folder, "d_ff")
         n_enc = config_int(config, folder, "num_layers")
         n_dec = config_int(config, folder, "num_decoder_layers", default=n_enc)
-        proj = str(config.get("feed_forward_proj", "relu"))
+        proj = config_str(config, folder, "feed_forward_proj", "relu")
         parts = proj.split("-")
         if len(parts) > 2 or (len(parts) == 2 and parts[0] != "gated"):
             raise ModelError(f"{path}: feed_forward_proj {proj!r} is not `ACT` or `gated-ACT`")
         gated = len(parts) == 2
         act_name = "gelu_new" if proj == "gated-gelu" else parts[-1]
-        check_activation(act_name, path)
-        eps = config_float(config, folder, "layer_norm_epsilon", 1e-6)
+        check_activation(act_name, path, "feed_forward_proj")
+        eps = config_float(config, folder, "layer_norm_epsilon", 1e-6, null_is_default=False)
         buckets = config_int(config, folder, "relative_attention_num_buckets", default=32)
+        check_sizes(tensors, folder, layers={"num_layers": n_enc, "num_decoder_layers": n_dec},
+                    sizes={"d_model": d_model, "num_heads": n_heads, "d_kv": d_kv, "d_ff": d_ff,
+                           "relative_attention_num_buckets": buckets})
         distance = config_int(config, folder, "relative_attention_max_distance", default=128)
         shared = next((n for n in ("shared.weight", "encoder.embed_tokens.weight") if n in tensors), "shared.weight")
         vocab = (tensors.shape(shared) or (config_int(config, folder, "vocab_size"),))[0]
-        pad_id = config.get("pad_token_id") if isinstance(config.get("pad_token_id"), int) else 0
+        pad_id = config_id(config, folder, "pad_token_id", vocab, 0)
         common = dict(model_type=config["model_type"], n_heads=n_heads, d_model=d_model, d_kv=d_kv, d_ff=d_ff,
                       vocab=vocab, eps=eps, act_name=act_name, gated=gated, num_buckets=buckets,
                       max_distance=distance, pad_id=pad_id)
@@ -184,12 +188,11 @@ class T5(Seq2Seq):
             "shared.weight" not in tensors else shared
         encoder = T5Stack(prefix="encoder.", n_layers=n_enc, causal=False, embedding=shared, **common)
         decoder = T5Stack(prefix="decoder.", n_layers=n_dec, causal=True, embedding=dec_table, **common)
-        start = config.get("decoder_start_token_id")
-        eos = config.get("eos_token_id")
-        eos = eos[0] if isinstance(eos, list) and eos else eos
-        t5 = cls(config["model_type"], encoder, decoder, start if isinstance(start, int) else pad_id,
-                 eos if isinstance(eos, int) else 1, "lm_head.weight" if "lm_head.weight" in tensors else shared,
-                 config.get("tie_word_embeddings") is not False)
+        start = config_id(config, folder, "decoder_start_token_id", vocab, pad_id)
+        eos = config_id(config, folder, "eos_token_id", vocab, 1)
+        t5 = cls(config["model_type"], encoder, decoder, start, eos,
+                 "lm_head.weight" if "lm_head.weight" in tensors else shared,
+                 config_bool(config, folder, "tie_word_embeddings", True))
         expected = {**encoder.expected(), **decoder.expected()}
         if t5.lm_head != shared:
             expected[t5.lm_head] = (vocab, d_model)

@@ -27,7 +27,8 @@ import numpy as np
 
 from ..errors import ModelError
 from ..layers import BlockParams, Norm, NormTrace, layer_norm_stages
-from .base import Architecture, AttentionWeights, activation, check_tensors, config_float, config_int
+from .base import Architecture, AttentionWeights, activation, check_tensors
+from .config import check_sizes, config_bool, config_float, config_int
 
 MODEL_TYPES = ("vit",)
 _PREFIXES = ("vit.", "", "encoder.")
@@ -81,13 +82,17 @@ class ViT(Architecture):
         if image[0] % patch[0] or image[1] % patch[1]:
             raise ModelError(f"{path}: image_size {image} is not a whole number of {patch} patches")
         act_name = config.get("hidden_act", "gelu")
+        n_layers = config_int(config, folder, "num_hidden_layers")
+        d_ff = config_int(config, folder, "intermediate_size")
+        channels = config_int(config, folder, "num_channels", default=3)
+        check_sizes(tensors, folder, layers={"num_hidden_layers": n_layers},
+                    sizes={"hidden_size": d_model, "intermediate_size": d_ff, "num_channels": channels,
+                           "patch_size": max(patch)})
         if prefix is None:
             prefix = next((p for p in _PREFIXES if p + "embeddings.cls_token" in tensors), "")
-        vit = cls(config_int(config, folder, "num_hidden_layers"), n_heads, d_model,
-                  config_int(config, folder, "intermediate_size"), image, patch,
-                  config_int(config, folder, "num_channels", default=3),
-                  config_float(config, folder, "layer_norm_eps", 1e-12), activation(act_name, path), prefix,
-                  bool(config.get("qkv_bias", True)), act_name)
+        vit = cls(n_layers, n_heads, d_model, d_ff, image, patch, channels,
+                  config_float(config, folder, "layer_norm_eps", 1e-12, null_is_default=False),
+                  activation(act_name, path), prefix, config_bool(config, folder, "qkv_bias", True), act_name)
         check_tensors(tensors, vit.expected(), path)
         return vit
 
