@@ -95,3 +95,42 @@ def _self_trace(text: str, *, model: str | None, layer: int, causal: bool, pad_t
     else:
         trace = self_attention(text, causal=causal, pad_to=pad_to, **seeded)
     return without_special(trace) if no_special else trace
+
+
+def _read_text(text: str | None, file=None) -> str | None:
+    """The command's text: TEXT as given, `-` → standard input, --file PATH → that file; UTF-8 (a byte-order
+    mark is dropped) without its final line break. A missing, unreadable, non-UTF-8 or empty source is an
+    InputError saying how to fix it."""
+    import sys
+
+    if file is not None and text is not None:
+        raise InputError("give the text as TEXT or with --file, not both")
+    if file is None and text != "-":
+        return text
+    if file is not None:
+        where = f"--file {file}"
+        try:
+            data = file.read_bytes()
+        except FileNotFoundError:
+            raise InputError(f"{where}: no such file; check the path") from None
+        except IsADirectoryError:
+            raise InputError(f"{where} is a folder: give a text file") from None
+        except OSError as exc:
+            raise InputError(f"{where} cannot be read ({exc.strerror or exc}): check its permissions") from None
+    else:
+        where = "standard input"
+        if sys.stdin is None or sys.stdin.isatty():
+            raise InputError("TEXT is -, which reads standard input, but nothing is piped in: "
+                             "attnviz explain - < essay.txt")
+        stream = getattr(sys.stdin, "buffer", None)
+        data = stream.read() if stream is not None else sys.stdin.read().encode("utf-8", "surrogateescape")
+    try:
+        decoded = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{where} is not UTF-8 text (byte {exc.start} is 0x{data[exc.start]:02x}): "
+                         "save it as UTF-8") from None
+    decoded = decoded.rstrip("\r\n")
+    if not decoded.strip():
+        fix = "give a file with text in it" if file is not None else "pipe a text in (attnviz explain - < essay.txt)"
+        raise InputError(f"{where} is empty: {fix}")
+    return decoded

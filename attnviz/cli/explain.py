@@ -27,12 +27,14 @@ from .options import (
     WeightsFile,
     Window,
     output_options,
+    text_input,
 )
 from .vision import ImageOpt, _image_notes, _image_trace
 
 
 @app.command()
 @output_options()
+@text_input()
 def explain(
     text: Text = None,
     query: Query = None,

@@ -7,11 +7,24 @@ import typer
 from ..output import Output, _finish, _json
 from . import app
 from .common import _focus
-from .options import DK, SEED_SENTENCE, Causal, DModel, Query, Seed, Text, TokenizerOpt, WeightsFile, output_options
+from .options import (
+    DK,
+    SEED_SENTENCE,
+    Causal,
+    DModel,
+    Query,
+    Seed,
+    Text,
+    TokenizerOpt,
+    WeightsFile,
+    output_options,
+    text_input,
+)
 
 
 @app.command()
 @output_options(figures=False)
+@text_input()
 def flash(
     text: Text = None,
     block_size: Annotated[int, typer.Option("--block", min=1, max=4096, help="Keys per tile.")] = 2,

@@ -26,11 +26,13 @@ from .options import (
     TokenizerOpt,
     WeightsFile,
     output_options,
+    text_input,
 )
 
 
 @app.command()
 @output_options()
+@text_input()
 def heads(
     text: Text = None,
     n_heads: NHeads = 2,

@@ -19,11 +19,13 @@ from .options import (
     WeightsFile,
     Window,
     output_options,
+    text_input,
 )
 
 
 @app.command()
 @output_options()
+@text_input()
 def mask(
     text: Text = None,
     causal: Causal = False,
