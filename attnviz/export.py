@@ -295,9 +295,10 @@ def _flash_tree(walk) -> dict:
         "output": _plain_list(walk.output),
         "standard": _plain_list(walk.standard),
         "max_diff": walk.max_diff,
-        "queries": [{"m": _plain(m), "l": float(ell), "max_diff": float(d)}
+        "queries": [{"m": _plain(m), "l": float(ell), "max_diff": _plain(d)}  # null: not recomputed (long)
                     for m, ell, d in zip(walk.m, walk.ell, walk.row_diff)],
         "all_max_diff": walk.all_max_diff,
+        **({} if walk.checked is None else {"checked": walk.checked}),
         "memory": [{"n": r.n, "full_bytes": r.full_bytes, "tiled_bytes": r.tiled_bytes} for r in walk.memory],
         "peak": None if walk.peak is None else {"tiled_bytes": walk.peak.tiled_bytes,
                                                 "full_bytes": walk.peak.full_bytes,
