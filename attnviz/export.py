@@ -470,9 +470,37 @@ def lens_to_json(result) -> str:
                   "tokens": [_token(t) for t in result.tokens], "layers": layers})
 
 
+def summary_to_json(summary) -> str:
+    """`attnviz.summary/1` JSON text of a SummaryTrace (a long text's tile-by-tile summary, not a full trace):
+    per head and query the top-k keys (−1 past the visible keys) and weights, entropy, m (null: nothing
+    visible), ℓ and output; the pooled matrices with the first query/key of each pooled row/column."""
+    return _text(_summary_tree(summary))
+
+
+def _summary_tree(summary) -> dict:
+    return {
+        "format": "attnviz.summary/1",
+        "version": __version__,
+        "summary": True,
+        "why": f"{len(summary.query_tokens)} tokens: a full trace is made for at most {summary.limit}",
+        "text": summary.text,
+        "tokens": [_token(t) for t in summary.query_tokens],
+        "d_model": summary.d_model, "d_k": summary.d_k, "d_v": summary.d_v, "seed": summary.seed,
+        "causal": summary.causal, "window": summary.window, "rope_theta": summary.rope_theta,
+        "kv_heads": summary.kv_heads, "weights_source": summary.weights_source, "top_k": summary.top_k,
+        "pooled_rows": summary.row_starts, "pooled_cols": summary.col_starts,
+        "heads": [{"kv_head": h.kv_head, "top_keys": h.top_keys, "top_weights": h.top_weights,
+                   "entropy": h.entropy, "m": [_plain(x) for x in h.m], "l": h.ell, "output": h.output,
+                   "pooled_weights": h.pooled_weights, "pooled_scores": h.pooled_scores,
+                   "pooled_hidden": _matrix(h.pooled_hidden)} for h in summary.heads],
+        "concat": summary.concat,
+        "output": _matrix(summary.output),
+    }
+
+
 #: Document kinds `write_json` writes: kind → the tree of the object.
 DOCUMENTS = {"trace": _trace_tree, "traces": _traces_tree, "lesson": _lesson_tree, "flash": _flash_tree,
-             "block": _block_tree, "flow": _flow_tree}
+             "block": _block_tree, "flow": _flow_tree, "summary": _summary_tree}
 
 
 def write_json(kind: str, obj, stream) -> None:

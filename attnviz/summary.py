@@ -228,9 +228,10 @@ def needs_summary(n_tokens: int, n_heads: int = 1) -> bool:
 def self_attention_summary(tokens: tuple[Token, ...], weights: Weights, seed: int = 0, causal: bool = False,
                            text: str = "", *, rope_theta: float | None = None, kv_heads: int | None = None,
                            window: int | None = None, top_k: int = TOP_K,
-                           progress: Callable[[int], None] | None = None) -> SummaryTrace:
+                           progress: Callable[[int, int], None] | None = None) -> SummaryTrace:
     """`trace.self_attention_trace`'s layer (merged heads; RoPE, GQA, causal or a sliding window) as a
-    SummaryTrace: X = E + P, Q/K/V per head, each head summarized tile by tile, concat, W_O."""
+    SummaryTrace: X = E + P, Q/K/V per head, each head summarized tile by tile, concat, W_O.
+    progress(rows, total) is called as query rows are done (total = T·h)."""
     if not tokens:
         raise InputError("the text has no tokens: give a text")
     if kv_heads is not None and (kv_heads < 1 or weights.n_heads % kv_heads):
@@ -251,6 +252,7 @@ def self_attention_summary(tokens: tuple[Token, ...], weights: Weights, seed: in
     group = 1 if kv_heads is None else attention.kv_groups(h, kv_heads)
     angles = None if rope_theta is None else seeded_rope(t, weights.d_k, rope_theta).angles  # (T, d_k/2)
     heads = []
+    tick = None if progress is None else (lambda rows: progress(rows, t * h))  # rows done, of T·h in all
     for i in range(h):
         kv = i // group
         q, k, v = q_all[i], k_all[kv * group], v_all[kv * group]  # (T, d_k), (T, d_k), (T, d_v)
@@ -258,7 +260,7 @@ def self_attention_summary(tokens: tuple[Token, ...], weights: Weights, seed: in
             from .positions import apply_rope
 
             q, k = apply_rope(q, angles), apply_rope(k, angles)  # (T, d_k) each
-        hs = summarize_head(q, k, v, mask, top_k=top_k, progress=progress)
+        hs = summarize_head(q, k, v, mask, top_k=top_k, progress=tick)
         heads.append(hs if kv_heads is None else HeadSummary(*_fields(hs)[:-1], kv_head=kv))
     concat = attention.merge_heads(np.stack([hd.output for hd in heads]))  # (T, h·d_v)
     output = None if weights.w_o is None else concat @ weights.w_o  # (T, d_model)
