@@ -85,3 +85,54 @@ def test_a_row_with_nothing_visible_is_zero_not_nan():
     hs = summarize_head(q, k, v, TileMask(causal=True, offset=-1), top_k=2)  # query 0 sees no key
     assert np.isfinite(hs.output).all() and (hs.output[0] == 0).all() and hs.entropy[0] == 0
     assert (hs.top_keys[0] == -1).all() and (hs.top_weights[0] == 0).all()
+
+
+# --- the commands past the limit -------------------------------------------------------------------
+
+LONG = "가나다라마바사아자차" * 420  # 4,200 tokens with --tokenizer chars
+
+
+def _cli(*args):
+    from typer.testing import CliRunner
+
+    from attnviz.cli import app
+
+    return CliRunner().invoke(app, list(args), input=LONG, env={"COLUMNS": "80", "LANG": "C.UTF-8"})
+
+
+def test_explain_past_the_limit_is_a_summary_within_80_columns():
+    from rich.cells import cell_len
+
+    result = _cli("explain", "-", "--tokenizer", "chars", "--causal", "-q", "4100")
+    assert result.exit_code == 0, result.output
+    assert "[Summary trace · 4,200 tokens]" in result.stdout and "at most 4,096 tokens" in result.stdout
+    assert "Q4100" in result.stdout and result.stderr == ""  # no progress bar off a terminal
+    assert max(cell_len(line) for line in result.stdout.splitlines()) <= 80
+
+
+def test_summary_json_is_marked_and_matches_the_core():
+    import json
+
+    doc = json.loads(_cli("mask", "-", "--tokenizer", "chars", "--causal", "--json", "-").stdout)
+    assert doc["format"] == "attnviz.summary/1" and doc["summary"] is True and doc["causal"] is True
+    w = make_weights(seed=0)
+    core = self_attention_summary(tokenize(LONG, "chars"), w, seed=0, causal=True)
+    head = doc["heads"][0]
+    assert head["top_keys"] == core.heads[0].top_keys.tolist() and len(head["entropy"]) == 4200
+    np.testing.assert_allclose(doc["output"], core.output, atol=0)
+
+
+def test_summary_limits_are_clear_lines(tmp_path):
+    for args, words in ((("explain", "-", "--stage", "qkv"), "needs a full trace"),
+                        (("mask", "-", "--pad-to", "4096"), "no --pad-to"),
+                        (("heads", "-", "--split", "separate"), "no --split separate")):
+        result = _cli(*args, "--tokenizer", "chars")
+        assert result.exit_code == 1 and words in result.stderr, result.output
+        assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_summary_figure(tmp_path):
+    path = tmp_path / "summary.png"
+    result = _cli("heads", "-", "--tokenizer", "chars", "--heads", "2", "--head", "2", "--png", str(path))
+    assert result.exit_code == 0, result.output
+    assert path.stat().st_size > 10_000
