@@ -302,9 +302,10 @@ def _flash_tree(walk) -> dict:
         "output": _plain_list(walk.output),
         "standard": _plain_list(walk.standard),
         "max_diff": walk.max_diff,
-        "queries": [{"m": _plain(m), "l": float(ell), "max_diff": float(d)}
+        "queries": [{"m": _plain(m), "l": float(ell), "max_diff": _plain(d)}  # null: not recomputed (long)
                     for m, ell, d in zip(walk.m, walk.ell, walk.row_diff)],
         "all_max_diff": walk.all_max_diff,
+        **({} if walk.checked is None else {"checked": walk.checked}),
         "memory": [{"n": r.n, "full_bytes": r.full_bytes, "tiled_bytes": r.tiled_bytes} for r in walk.memory],
         "peak": None if walk.peak is None else {"tiled_bytes": walk.peak.tiled_bytes,
                                                 "full_bytes": walk.peak.full_bytes,
@@ -497,9 +498,37 @@ def lens_to_json(result) -> str:
                   "tokens": [_token(t) for t in result.tokens], "layers": layers})
 
 
+def summary_to_json(summary) -> str:
+    """`attnviz.summary/1` JSON text of a SummaryTrace (a long text's tile-by-tile summary, not a full trace):
+    per head and query the top-k keys (−1 past the visible keys) and weights, entropy, m (null: nothing
+    visible), ℓ and output; the pooled matrices with the first query/key of each pooled row/column."""
+    return _text(_summary_tree(summary))
+
+
+def _summary_tree(summary) -> dict:
+    return {
+        "format": "attnviz.summary/1",
+        "version": __version__,
+        "summary": True,
+        "why": f"{len(summary.query_tokens)} tokens: a full trace is made for at most {summary.limit}",
+        "text": summary.text,
+        "tokens": [_token(t) for t in summary.query_tokens],
+        "d_model": summary.d_model, "d_k": summary.d_k, "d_v": summary.d_v, "seed": summary.seed,
+        "causal": summary.causal, "window": summary.window, "rope_theta": summary.rope_theta,
+        "kv_heads": summary.kv_heads, "weights_source": summary.weights_source, "top_k": summary.top_k,
+        "pooled_rows": summary.row_starts, "pooled_cols": summary.col_starts,
+        "heads": [{"kv_head": h.kv_head, "top_keys": h.top_keys, "top_weights": h.top_weights,
+                   "entropy": h.entropy, "m": [_plain(x) for x in h.m], "l": h.ell, "output": h.output,
+                   "pooled_weights": h.pooled_weights, "pooled_scores": h.pooled_scores,
+                   "pooled_hidden": _matrix(h.pooled_hidden)} for h in summary.heads],
+        "concat": summary.concat,
+        "output": _matrix(summary.output),
+    }
+
+
 #: Document kinds `write_json` writes: kind → the tree of the object.
 DOCUMENTS = {"trace": _trace_tree, "traces": _traces_tree, "lesson": _lesson_tree, "flash": _flash_tree,
-             "block": _block_tree, "flow": _flow_tree, "generation": _generation_tree}
+             "block": _block_tree, "flow": _flow_tree, "generation": _generation_tree, "summary": _summary_tree}
 
 
 def write_json(kind: str, obj, stream) -> None:

@@ -19,6 +19,7 @@ from .trace import Trace
 DEFAULT_BLOCK = 2  # keys a block in the walkthrough: a five-token sentence gives three blocks
 MEMORY_SIZES = (1024, 4096, 16384, 65536)  # n = T = S for the memory table
 FLOAT32 = 4  # bytes
+CHECKED_ROWS = 64  # long texts: queries whose exact softmax·V row is recomputed for the check
 QUERY_TILE = 256  # queries the kernel takes at once for the all-queries summary (m, ℓ do not depend on it)
 
 
@@ -86,6 +87,8 @@ class FlashWalk:
     all_max_diff: float  # max |tiled − standard| over the whole (T, d_v) output
     memory: tuple[MemoryRow, ...]
     peak: PeakMemory | None  # None when not measured
+    checked: int | None = None  # long texts: how many queries' rows were recomputed the standard way (the
+    # others' row_diff is NaN); None: every query was checked against the trace's full output
 
     @property
     def n_blocks(self) -> int:
@@ -194,3 +197,51 @@ def flash_walk(trace: Trace, *, block: int = DEFAULT_BLOCK, focus: int = 0, head
         m=m, ell=ell, row_diff=row_diff, all_max_diff=float(np.max(row_diff, initial=0.0)),
         memory=memory_table(block, hd.q.shape[1], hd.v.shape[1]), peak=peak,
     )
+
+
+def long_flash_walk(tokens, weights, *, seed: int = 0, causal: bool = False, text: str = "",
+                    block: int = DEFAULT_BLOCK, focus: int = 0, checked: int = CHECKED_ROWS) -> FlashWalk:
+    """`flash_walk` for a text too long for a full trace (head 0 of the seeded or loaded weights), never
+    holding T × S: the focus query walked block by block as usual; every query's m, ℓ and output from
+    `attention.tiled_attention_with_stats` in float32 (key blocks of trace.TILE_KEYS, query tiles of
+    TILE_QUERIES: the block size only batches the work); the check against standard attention on `checked`
+    queries spread over the text (the focus among them), each row recomputed exactly in float64:
+    softmax(q_i kᵀ / √d_k) v, a (1, S) row at a time. No peak is measured (the standard way would need T × S).
+    """
+    from .trace import TILE_KEYS, TILE_QUERIES, embed_with_positions
+
+    if block < 1:
+        raise InputError(f"the block size must be at least 1 (got {block})")
+    t = len(tokens)
+    if not 0 <= focus < t:
+        raise InputError(f"query {focus + 1} does not exist: the text has {t} query tokens")
+    x = embed_with_positions(tokens, weights, seed)[2]  # (T, d_model)
+    d_k, d_v = weights.d_k, weights.d_v
+    q = x @ weights.w_q[:, :d_k]  # (T, d_k)  head 0's columns of the merged W_Q
+    k = x @ weights.w_k[:, :d_k]  # (S, d_k)
+    v = x @ weights.w_v[:, :d_v]  # (S, d_v)
+    del x
+    positions = np.arange(t)  # (S,)
+    steps = _walk_query(q[focus], k, v, positions <= focus if causal else np.ones(t, dtype=bool), block)
+    output = steps[-1].partial if steps else np.zeros(d_v)  # (d_v,)
+    tiled, m, ell = attention.tiled_attention_with_stats(
+        q.astype(np.float32), k.astype(np.float32), v.astype(np.float32), block=TILE_KEYS, causal=causal,
+        query_block=TILE_QUERIES)  # (T, d_v), (T,), (T,) float32
+    rows = np.unique(np.append(np.linspace(0, t - 1, min(checked, t)).round().astype(int), focus))  # (n,)
+    row_diff = np.full(t, np.nan)  # (T,)  NaN: not recomputed
+    standard = None
+    for i in rows:
+        scaled = k @ q[i] / np.sqrt(d_k)  # (S,)  one row of q kᵀ / √d_k
+        if causal:
+            scaled[positions > i] = -np.inf
+        exact = attention.softmax(scaled) @ v  # (d_v,)  the standard way, float64
+        row_diff[i] = float(np.max(np.abs(tiled[i] - exact), initial=0.0))
+        if i == focus:
+            standard = exact
+    return FlashWalk(
+        text=text, query_labels=tuple(tk.label for tk in tokens), key_labels=tuple(tk.label for tk in tokens),
+        head=0, focus=focus, block=block, d_k=d_k, d_v=d_v, masked=causal, steps=steps, output=output,
+        standard=standard, max_diff=float(np.max(np.abs(output - standard), initial=0.0)),
+        m=m.astype(np.float64), ell=ell.astype(np.float64), row_diff=row_diff,
+        all_max_diff=float(np.nanmax(row_diff)), memory=memory_table(block, d_k, d_v), peak=None,
+        checked=len(rows))

@@ -179,7 +179,7 @@ def _write_text(path: Path, writer: Callable) -> None:
 #: export's *_to_json functions whose documents can be large: written by export.write_json, streamed
 _STREAMED = {"trace_to_json": "trace", "traces_to_json": "traces", "lesson_to_json": "lesson",
              "flash_to_json": "flash", "block_to_json": "block", "flow_to_json": "flow",
-             "generation_to_json": "generation"}
+             "generation_to_json": "generation", "summary_to_json": "summary"}
 
 
 def _json(name: str, *args) -> Callable:

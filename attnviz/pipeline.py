@@ -8,7 +8,7 @@ import numpy as np
 
 from .errors import InputError
 from .tokens import DEFAULT_TOKENIZER, Token, bos_token, tokenize
-from .trace import Trace, cross_attention_trace, self_attention_trace
+from .trace import Trace, cross_attention_trace, max_tokens, self_attention_trace
 from .weights import Weights, init_weights, load_weights
 
 SEED_SENTENCE = "고양이는 침대에서 잔다"
@@ -38,6 +38,28 @@ def self_attention(text: str = SEED_SENTENCE, *, seed: int = 0, d_model: int = 8
     w = make_weights(seed, d_model, d_k, n_heads, weights)
     return self_attention_trace(tokens, w, seed=seed, causal=causal, text=text, pad_to=pad_to, split=split,
                                 rope_theta=rope_theta, kv_heads=kv_heads, window=window)
+
+
+def self_attention_or_summary(text: str = SEED_SENTENCE, *, seed: int = 0, d_model: int = 8, d_k: int = 4,
+                              n_heads: int = 1, weights: str | Path | None = None,
+                              tokenizer: str = DEFAULT_TOKENIZER, causal: bool = False, pad_to: int | None = None,
+                              split: str = "merged", rope_theta: float | None = None, kv_heads: int | None = None,
+                              window: int | None = None, progress=None):
+    """`self_attention`, or past the full trace's limit (trace.max_tokens) a SummaryTrace computed tile by tile
+    (attnviz.summary), which --pad-to and --split separate do not have."""
+    from .summary import needs_summary, self_attention_summary
+
+    tokens = tokenize(text, tokenizer)
+    w = make_weights(seed, d_model, d_k, n_heads, weights)
+    if not needs_summary(len(tokens) if pad_to is None else max(pad_to, len(tokens)), w.n_heads):
+        return self_attention_trace(tokens, w, seed=seed, causal=causal, text=text, pad_to=pad_to, split=split,
+                                    rope_theta=rope_theta, kv_heads=kv_heads, window=window)
+    if pad_to is not None or split != "merged":
+        what = "--pad-to" if pad_to is not None else "--split separate"
+        raise InputError(f"the text has {len(tokens)} tokens, past the {max_tokens(w.n_heads)} of a full trace; "
+                         f"the summary made for longer texts has no {what}: drop it or give a shorter text")
+    return self_attention_summary(tokens, w, seed=seed, causal=causal, text=text, rope_theta=rope_theta,
+                                  kv_heads=kv_heads, window=window, progress=progress)
 
 
 def decoder_tokens(target: str | None, tokenizer: str) -> tuple[Token, ...]:

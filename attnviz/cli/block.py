@@ -29,11 +29,13 @@ from .options import (
     TokenizerOpt,
     WeightsFile,
     output_options,
+    text_input,
 )
 
 
 @app.command()
 @output_options()
+@text_input()
 def block(
     text: Text = None,
     decoder: Annotated[bool, typer.Option("--decoder", help="A decoder block: masked self-attention, then "
@@ -104,6 +106,7 @@ def block(
 
 @app.command()
 @output_options(png=False)
+@text_input("source")
 def flow(
     source: Annotated[str | None, typer.Argument(
         help=f"The encoder's input \\[default: {SEED_SENTENCE}]", show_default=False)] = None,

@@ -73,11 +73,11 @@ def _fetch(model: str | None, download: bool) -> None:
 
 
 def _self_trace(text: str, *, model: str | None, layer: int, causal: bool, pad_to: int | None = None,
-                no_special: bool = False, decoder: str | None = None, **seeded):
+                no_special: bool = False, decoder: str | None = None, progress=None, **seeded):
     """Self-attention from a real checkpoint's layer (--model) or from seeded/loaded weights. An encoder–decoder
     --model gives its encoder's layer, or with `decoder` (a target text) its decoder's masked self-attention."""
-    from ..pipeline import self_attention
-    from ..trace import without_special
+    from ..pipeline import self_attention_or_summary
+    from ..trace import Trace, without_special
 
     if model is not None:
         from ..models import load_model, model_trace
@@ -93,5 +93,102 @@ def _self_trace(text: str, *, model: str | None, layer: int, causal: bool, pad_t
         else:
             trace = model_trace(m, text, layer, causal=True if causal else None, pad_to=pad_to)
     else:
-        trace = self_attention(text, causal=causal, pad_to=pad_to, **seeded)
+        trace = self_attention_or_summary(text, causal=causal, pad_to=pad_to, progress=progress, **seeded)
+        if no_special and not isinstance(trace, Trace):
+            raise InputError(f"--no-special needs a full trace: give at most {trace.limit} tokens")
     return without_special(trace) if no_special else trace
+
+
+def _read_text(text: str | None, file=None) -> str | None:
+    """The command's text: TEXT as given, `-` → standard input, --file PATH → that file; UTF-8 (a byte-order
+    mark is dropped) without its final line break. A missing, unreadable, non-UTF-8 or empty source is an
+    InputError saying how to fix it."""
+    import sys
+
+    if file is not None and text is not None:
+        raise InputError("give the text as TEXT or with --file, not both")
+    if file is None and text != "-":
+        return text
+    if file is not None:
+        where = f"--file {file}"
+        try:
+            data = file.read_bytes()
+        except FileNotFoundError:
+            raise InputError(f"{where}: no such file; check the path") from None
+        except IsADirectoryError:
+            raise InputError(f"{where} is a folder: give a text file") from None
+        except OSError as exc:
+            raise InputError(f"{where} cannot be read ({exc.strerror or exc}): check its permissions") from None
+    else:
+        where = "standard input"
+        if sys.stdin is None or sys.stdin.isatty():
+            raise InputError("TEXT is -, which reads standard input, but nothing is piped in: "
+                             "attnviz explain - < essay.txt")
+        stream = getattr(sys.stdin, "buffer", None)
+        data = stream.read() if stream is not None else sys.stdin.read().encode("utf-8", "surrogateescape")
+    try:
+        decoded = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{where} is not UTF-8 text (byte {exc.start} is 0x{data[exc.start]:02x}): "
+                         "save it as UTF-8") from None
+    decoded = decoded.rstrip("\r\n")
+    if not decoded.strip():
+        fix = "give a file with text in it" if file is not None else "pipe a text in (attnviz explain - < essay.txt)"
+        raise InputError(f"{where} is empty: {fix}")
+    return decoded
+
+
+class _Progress:
+    """A rich progress bar on stderr for work that passes ~1 s: `progress(rows)` after each tile of query rows.
+    Only when stderr is a terminal and no JSON is written; nothing is drawn for quick runs."""
+
+    DELAY = 1.0  # seconds before the bar appears
+
+    def __init__(self, what: str, out) -> None:
+        import sys
+        import time
+
+        self.total, self.what, self.done, self.bar, self.task = 0, what, 0, None, None
+        self.start = time.monotonic()
+        self.enabled = out.json_out is None and sys.stderr.isatty()
+
+    def __call__(self, rows: int, total: int) -> None:
+        import time
+
+        self.done, self.total = self.done + rows, total
+        if not self.enabled:
+            return
+        if self.bar is None and time.monotonic() - self.start > self.DELAY:
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self.bar = Progress(console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(self.what, total=self.total)
+        if self.bar is not None:
+            self.bar.update(self.task, completed=self.done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _summary_finish(out, summary, *, focus: int, head: int) -> None:
+    """Hand a SummaryTrace (a text past the full trace's limit) to the terminal, JSON (attnviz.summary/1) and
+    its block-pooled figure."""
+    from ..output import _finish, _json
+
+    if not 0 <= head < summary.n_heads:
+        raise InputError(f"--head {head + 1} is out of range: there are {summary.n_heads} head(s)")
+
+    def terminal(view):
+        from ..render.terminal import summary_view
+
+        return summary_view(summary, focus=focus, head=head, view=view)
+
+    def figure(fig, style):
+        from ..render.figure.summary import summary_figure
+
+        return summary_figure(summary, head=head, **style)
+
+    _finish(out, name="summary", doc=lambda: _json("summary_to_json", summary), terminal=terminal, figure=figure)

@@ -23,11 +23,13 @@ from .options import (
     TokenizerOpt,
     WeightsFile,
     output_options,
+    text_input,
 )
 
 
 @app.command()
 @output_options()
+@text_input("source")
 def cross(
     source: Annotated[str | None, typer.Argument(
         help=f"The encoder side: gives K and V \\[default: {SEED_SENTENCE}]", show_default=False)] = None,

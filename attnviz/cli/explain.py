@@ -4,9 +4,10 @@ from typing import Annotated
 
 import typer
 
+from ..errors import InputError
 from ..output import Output, _finish, _json
 from . import app
-from .common import _check_stage, _fetch, _focus, _head, _modern, _self_trace
+from .common import _check_stage, _fetch, _focus, _head, _modern, _Progress, _self_trace, _summary_finish
 from .options import (
     DK,
     SEED_SENTENCE,
@@ -27,12 +28,14 @@ from .options import (
     WeightsFile,
     Window,
     output_options,
+    text_input,
 )
 from .vision import ImageOpt, _image_notes, _image_trace
 
 
 @app.command()
 @output_options()
+@text_input()
 def explain(
     text: Text = None,
     query: Query = None,
@@ -65,7 +68,11 @@ def explain(
     tokens → X = E + P → Q, K, V → Q·Kᵀ → ÷√d_k → (mask) → softmax → weighted sum → W_O → the next layer.
     Today's decoders add RoPE, GQA, their own scale, soft-capping and a sliding window, each its own stage;
     --stage rope or gqa with --png saves that stage's figure (--out-dir adds 09-rope.png and 10-gqa.png).
-    Texts of up to 4,096 tokens (h·T² ≤ 4,096² with h heads from --weights: 2,048 for 4).
+    Texts of up to 4,096 tokens get a full trace (h·T² ≤ 4,096² with h heads from --weights: 2,048 for 4);
+    longer ones (seeded or --weights, any length; not --model, --image, --no-special, or a --stage other than
+    all, softmax and output) get a summary trace computed tile by tile: per query its top keys, entropy, max,
+    normalizer and output (--json: attnviz.summary/1; --png: block-pooled matrices).
+    Long texts: TEXT as - reads standard input (attnviz explain - < essay.txt), --file reads a UTF-8 file.
     Past 12 tokens the tables are cut and a summary line per query is added (--full shows everything).
 
     --rope turns q and k by their positions (RoPE, as Llama does) and --window hides keys more than a window
@@ -84,9 +91,19 @@ def explain(
         trace = _image_trace(image, model, layer, text)
     else:
         parts = _modern(model, rope, rope_theta, window=window)
-        trace = _self_trace(SEED_SENTENCE if text is None else text, model=model, layer=layer,
-                            no_special=no_special, causal=causal, seed=seed, d_model=d_model, d_k=d_k,
-                            weights=weights, tokenizer=tokenizer, decoder=decoder, **parts)
+        progress = _Progress("attention, tile by tile", out)
+        try:
+            trace = _self_trace(SEED_SENTENCE if text is None else text, model=model, layer=layer,
+                                no_special=no_special, causal=causal, seed=seed, d_model=d_model, d_k=d_k,
+                                weights=weights, tokenizer=tokenizer, decoder=decoder, progress=progress, **parts)
+        finally:
+            progress.close()
+        if getattr(trace, "limit", None) is not None:  # past the full trace's limit: a summary trace
+            if stage not in (Stage.all, Stage.softmax, Stage.output):
+                raise InputError(f"--stage {stage.value} needs a full trace: give at most {trace.limit} tokens "
+                                 "(longer texts get a summary: --stage all, softmax or output)")
+            return _summary_finish(out, trace, focus=_focus(query, [t.label for t in trace.query_tokens]),
+                                   head=head - 1)
     h, focus = _head(head, trace), _focus(query, [t.label for t in trace.query_tokens])
     _check_stage(stage.value, trace, h)
 

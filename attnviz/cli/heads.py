@@ -7,7 +7,7 @@ import typer
 from ..errors import InputError
 from ..output import Output, _finish, _json
 from . import app
-from .common import _fetch, _focus, _head, _modern
+from .common import _fetch, _focus, _head, _modern, _Progress, _summary_finish
 from .options import (
     SEED_SENTENCE,
     Causal,
@@ -26,11 +26,13 @@ from .options import (
     TokenizerOpt,
     WeightsFile,
     output_options,
+    text_input,
 )
 
 
 @app.command()
 @output_options()
+@text_input()
 def heads(
     text: Text = None,
     n_heads: NHeads = 2,
@@ -68,7 +70,9 @@ def heads(
 ) -> None:
     """Multi-head attention: each head's softmax side by side, then concat and W_O.
 
-    Texts of up to √(4,096² / heads) tokens: 2,896 for 2 heads, 2,048 for 4, 512 for 64.
+    Texts of up to √(4,096² / heads) tokens get the full view: 2,896 for 2 heads, 2,048 for 4, 512 for 64;
+    longer texts (seeded, not --model) get a summary trace computed tile by tile (see explain; --head picks
+    the head shown).
 
     --kv-heads G: grouped-query attention (Llama, Mistral, Qwen): G K/V heads, each shared by heads / G query
     heads; each group keeps the K and V projection of its first head.
@@ -83,7 +87,7 @@ def heads(
     --layer all --png cross.png
     """
     _fetch(model, download)
-    from ..pipeline import self_attention
+    from ..pipeline import self_attention, self_attention_or_summary
 
     parts = _modern(model, rope, rope_theta, kv_heads=kv_heads)
 
@@ -99,7 +103,14 @@ def heads(
     width = d_k if d_k is not None else max(d_model // n_heads, 1)
     common = dict(seed=seed, d_model=d_model, d_k=width, n_heads=n_heads, weights=weights,
                   tokenizer=tokenizer, causal=causal, **parts)
-    trace = self_attention(sentence, split=(split or Split.merged).value, **common)
+    progress = _Progress("attention, tile by tile", out)
+    try:
+        trace = self_attention_or_summary(sentence, split=(split or Split.merged).value, progress=progress, **common)
+    finally:
+        progress.close()
+    if getattr(trace, "limit", None) is not None:  # past the full trace's limit: a summary trace
+        return _summary_finish(out, trace, focus=_focus(query, [t.label for t in trace.query_tokens]),
+                               head=0 if head is None else head - 1)
     focus = _focus(query, [t.label for t in trace.query_tokens])
     h = None if head is None else _head(head, trace)
     other = None

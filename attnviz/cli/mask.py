@@ -2,7 +2,7 @@
 
 from ..output import Output, _finish, _json
 from . import app
-from .common import _fetch, _focus, _modern, _self_trace
+from .common import _fetch, _focus, _modern, _self_trace, _summary_finish
 from .options import (
     DK,
     SEED_SENTENCE,
@@ -19,11 +19,13 @@ from .options import (
     WeightsFile,
     Window,
     output_options,
+    text_input,
 )
 
 
 @app.command()
 @output_options()
+@text_input()
 def mask(
     text: Text = None,
     causal: Causal = False,
@@ -45,7 +47,8 @@ def mask(
 
     --causal: the look-ahead mask of decoders (GPT). --pad-to N: [PAD] keys hidden (alone or with
     --causal). With neither, the encoder (no mask) is shown beside the decoder (causal mask).
-    Texts (and --pad-to) of up to 4,096 tokens.
+    Texts (and --pad-to) of up to 4,096 tokens get the full view; longer texts (not --model) get the masked
+    layer's summary trace, computed tile by tile (see explain).
 
     --window W: a sliding window (Mistral, Gemma): also hidden where i − j ≥ W.
 
@@ -59,6 +62,8 @@ def mask(
     sentence = SEED_SENTENCE if text is None else text
     compare_mode = not causal and pad_to is None and window is None
     trace = _self_trace(sentence, causal=causal or compare_mode, **common)
+    if getattr(trace, "limit", None) is not None:  # past the full trace's limit: the masked summary alone
+        return _summary_finish(out, trace, focus=_focus(query, [t.label for t in trace.query_tokens]), head=0)
     plain = _self_trace(sentence, causal=False, **common) if compare_mode else None
     if plain is not None and plain.heads[0].mask is not None:  # a decoder checkpoint masks on its own: no
         plain = None  # unmasked trace to set beside it

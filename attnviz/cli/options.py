@@ -167,3 +167,32 @@ def output_options(*, full: bool = True, png: bool = True, figures: bool = True)
         return run
 
     return decorate
+
+
+TextFile = Annotated[Path | None, typer.Option(
+    "--file", help="Read the text from this UTF-8 file (long texts do not fit on a command line; a text "
+                   "argument of - reads standard input instead).", show_default=False)]
+
+
+def text_input(name: str = "text"):
+    """Decorate a command whose argument `name` is its text: --file PATH (after it in --help) reads the text
+    from a UTF-8 file, and `-` as the text reads standard input (`attnviz explain - < essay.txt`)."""
+
+    def decorate(command):
+        signature = inspect.signature(command)
+        params = list(signature.parameters.values())
+        at = [p.name for p in params].index(name)
+        params.insert(at + 1, inspect.Parameter("file", params[at].kind, default=None, annotation=TextFile))
+
+        @functools.wraps(command)
+        def run(**kwargs):
+            from .common import _read_text
+
+            kwargs[name] = _read_text(kwargs[name], kwargs.pop("file", None))
+            return command(**kwargs)
+
+        run.__signature__ = signature.replace(parameters=params)
+        run.__annotations__ = {p.name: p.annotation for p in params}
+        return run
+
+    return decorate

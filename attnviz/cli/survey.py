@@ -10,7 +10,7 @@ from ..errors import InputError
 from ..output import Output, _finish, _json
 from . import app
 from .common import _fetch, _focus
-from .options import SEED_SENTENCE, Download, Text, output_options
+from .options import SEED_SENTENCE, Download, Text, output_options, text_input
 from .vision import ImageOpt
 
 
@@ -42,6 +42,7 @@ def _load(model: str, download: bool):
 
 @app.command()
 @output_options(full=False, figures=True)
+@text_input()
 def survey(
     text: Text = None,
     model: ModelReq = ...,
@@ -77,6 +78,7 @@ def survey(
 
 @app.command()
 @output_options(full=True, figures=True)
+@text_input()
 def rollout(
     text: Text = None,
     model: ModelReq = ...,
@@ -137,6 +139,7 @@ def rollout(
 
 @app.command()
 @output_options(full=False, figures=True)
+@text_input()
 def lens(
     text: Text = None,
     model: ModelReq = ...,

@@ -29,6 +29,7 @@ from .options import (
     Theme,
     TokenizerOpt,
     WeightsFile,
+    text_input,
 )
 
 
@@ -49,6 +50,7 @@ class TuiStage(str, Enum):
 
 
 @app.command()
+@text_input()
 def tui(
     text: Text = None,
     query: Query = None,

@@ -24,6 +24,7 @@ from __future__ import annotations
 _MODULES = {  # module → the public names it owns
     "common": ("ARROW", "HEADER_MAX", "LABEL_MAX", "MAX_LINES", "MAX_ROWS", "PANEL_CHROME", "PANEL_WIDTH", "STAGES",
                "SUMMARY_LINES", "TOKEN_LINES", "View", "short"),
+    "summary": ("summary_view",),
     "matrix": ("Line", "Matrix", "MatrixColumn", "matrix_table"),
     "grids": ("COMPACT_LABEL",),
     "explain": ("explain_view", "input_panels", "next_panels", "output_panel", "qkv_panel", "scaled_panel",

@@ -126,7 +126,9 @@ def flash_view(walk: FlashWalk, *, view: View) -> Group:
     summary = np.column_stack([walk.m, walk.ell, walk.row_diff])  # (T, 3)
 
     def cell(i: int, j: int | None, value: float) -> Text:
-        return Text(_fmt_diff(value) if j == 2 else view.num(value))
+        if j == 2:
+            return Text("—" if np.isnan(value) else _fmt_diff(value), style="dim" if np.isnan(value) else "")
+        return Text(view.num(value))
 
     table, cut = matrix_table(summary, [f"Q{i + 1} {label}" for i, label in enumerate(walk.query_labels)],
                               ["m", "ℓ", "max |Δ|"], view, corner="Q", focus=walk.focus, cell=cell)
@@ -135,8 +137,9 @@ def flash_view(walk: FlashWalk, *, view: View) -> Group:
         cut = Text(word("flash_cut", view.lang).format(rows=shown_rows, n=len(walk.query_labels)),
                    style="italic yellow")
     result += [table, *([cut] if cut else []),
-               Text(word("flash_all_diff", view.lang).format(t=len(walk.query_labels), d=_fmt_diff(walk.all_max_diff)),
-                    style="bold"),
+               Text(word("flash_all_diff", view.lang).format(t=len(walk.query_labels), d=_fmt_diff(walk.all_max_diff))
+                    if walk.checked is None else word("flash_some_diff", view.lang).format(
+                        n=walk.checked, t=len(walk.query_labels), d=_fmt_diff(walk.all_max_diff)), style="bold"),
                Text(word("flash_no_matrix", view.lang), style="italic")]
     parts += [_panel("flash_result", Group(*result), view), ARROW]
 

@@ -143,4 +143,4 @@ def table_rows(key: str, lang: str) -> tuple[tuple[str, ...], ...]:
     return TABLES[key][lang == "ko"]
 
 
-from . import blocks, decoders, flash, seq2seq, survey, views, vision  # noqa: E402, F401  (each adds its words)
+from . import blocks, decoders, flash, seq2seq, summary, survey, views, vision  # noqa: E402, F401  (each adds its words)

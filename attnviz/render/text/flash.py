@@ -43,6 +43,10 @@ WORDS.update({
     "flash_standard": ("standard", "표준 방식"),
     "flash_focus_diff": ("Q{q}: max |tiled − standard| = {d}", "Q{q}: 최대 |타일 − 표준| = {d}"),
     "flash_all_diff": ("all {t} queries: max |tiled − standard| = {d}", "쿼리 {t}개 전체: 최대 |타일 − 표준| = {d}"),
+    "flash_some_diff": ("{n} of {t} queries recomputed the standard way, a row at a time: max |tiled − "
+                        "standard| = {d} (the tiled kernel runs in float32 on long texts)",
+                        "쿼리 {t}개 중 {n}개를 표준 방식으로 한 행씩 다시 계산: 최대 |타일 − 표준| = {d} "
+                        "(긴 텍스트에서 타일 커널은 float32)"),
     "flash_no_matrix": ("The tiled way never held the T × S matrix.",
                         "타일 방식은 T × S 행렬을 한 번도 들지 않았습니다."),
     "flash_cut": ("Showing {rows} of {n} queries: use --full to see all.",
