@@ -1,6 +1,6 @@
 """Trace ⇄ JSON in the `attnviz.trace/1` format (plain floats at full precision, stable bytes).
 
-Every document is built as a tree of dicts, lists and numpy arrays, then written by `json_chunks` a few
+Every document is built as a tree of dicts, lists and numpy arrays, then written by `jsontree.json_chunks` a few
 rows at a time: a 4,096-token trace (a gigabyte of JSON) never exists as one string or as Python lists
 of floats, so memory stays the trace's own. The bytes are json.dumps's (separators "," and ":", UTF-8);
 a lone surrogate (invalid UTF-8 from the command line) is written as U+FFFD; NaN and ±∞ are never
@@ -10,13 +10,13 @@ written (the core refuses them; a stray one is a bug and raises ValueError).
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator
 
 import numpy as np
 
 from . import __version__
 from .errors import InputError
+from .jsontree import CHUNK_NUMBERS, json_chunks, plain_tree  # noqa: F401  (CHUNK_NUMBERS: tests read it here)
+from .jsontree import json_text as _text
 from .tokens import Token
 from .trace import AttentionInfo, HeadTrace, ModelInfo, RelativeBias, RopeInfo, Trace
 
@@ -29,72 +29,9 @@ def _model_dict(info: ModelInfo | None) -> dict | None:
                                       "n_layers": info.n_layers}
 
 
-#: Numbers per chunk when a matrix is written (a few hundred kilobytes of text).
-CHUNK_NUMBERS = 1 << 16
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def _matrix(a: np.ndarray | None):
     """An array for the document tree (written row block by row block), or None."""
     return None if a is None else np.asarray(a)
-
-
-def _dumps(value) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-def _string(text: str) -> str:
-    if not text.isascii():
-        text = _SURROGATE.sub("\ufffd", text)  # not encodable as UTF-8: one U+FFFD each, offsets unchanged
-    return _dumps(text)
-
-
-def json_chunks(tree) -> Iterator[str]:
-    """The JSON text of a document tree (dicts, lists, numpy arrays, plain values) in pieces; joined,
-    they are exactly json.dumps(tree with arrays as lists, separators=(",", ":"), ensure_ascii=False)."""
-    if isinstance(tree, dict):
-        sep = "{"
-        for key, value in tree.items():
-            yield sep + _string(str(key)) + ":"
-            sep = ","
-            yield from json_chunks(value)
-        yield "{}" if sep == "{" else "}"
-    elif isinstance(tree, np.ndarray):
-        if tree.ndim <= 1 or tree.size <= CHUNK_NUMBERS:
-            yield _dumps(tree.tolist())
-            return
-        rows = max(1, CHUNK_NUMBERS // max(1, tree[0].size))  # rows a chunk
-        for start in range(0, len(tree), rows):
-            text = _dumps(tree[start:start + rows].tolist())  # "[[…],[…]]"
-            yield ("[" if start == 0 else ",") + text[1:-1]
-        yield "]"
-    elif isinstance(tree, (list, tuple)):
-        if all(isinstance(v, (int, float, bool)) or v is None for v in tree):
-            yield _dumps(list(tree))
-            return
-        sep = "["
-        for value in tree:
-            yield sep
-            sep = ","
-            yield from json_chunks(value)
-        yield "[]" if sep == "[" else "]"
-    elif isinstance(tree, str):
-        yield _string(tree)
-    else:
-        yield _dumps(tree)
-
-
-def _text(tree) -> str:
-    return "".join(json_chunks(tree)) + "\n"
-
-
-def _plain_tree(tree):
-    """The tree with arrays as (nested) lists: the document as Python objects."""
-    if isinstance(tree, dict):
-        return {k: _plain_tree(v) for k, v in tree.items()}
-    if isinstance(tree, (list, tuple)):
-        return [_plain_tree(v) for v in tree]
-    return tree.tolist() if isinstance(tree, np.ndarray) else tree
 
 
 def _token(t: Token) -> dict:
@@ -104,7 +41,7 @@ def _token(t: Token) -> dict:
 
 def trace_to_dict(trace: Trace) -> dict:
     """The JSON document as Python objects (lists of floats, booleans, strings)."""
-    return _plain_tree(_trace_tree(trace))
+    return plain_tree(_trace_tree(trace))
 
 
 def _trace_tree(trace: Trace) -> dict:
@@ -339,7 +276,7 @@ def block_to_dict(block_trace, params: bool = True) -> dict:
     """An EncoderBlockTrace or DecoderBlockTrace as plain Python objects: every stage, the FFN and
     LayerNorm parameters (unless `params` is False), and the attention layers as embedded
     `attnviz.trace/1` documents."""
-    return _plain_tree(_block_body(block_trace, params))
+    return plain_tree(_block_body(block_trace, params))
 
 
 def _block_body(block_trace, params: bool = True) -> dict:
@@ -458,14 +395,10 @@ def _generation_tree(generation) -> dict:
                        "text": s.text} for s in gen.steps]}
 
 
-def _dump(doc: dict) -> str:
-    return _text(doc)
-
-
 def survey_to_json(result) -> str:
     """attnviz.survey/1: {"format", "version", "model", "architecture", "text", "tokens", "scores": {name:
     [[value per head] per layer]}, "induction": {"n", "seed", "ids"}}; layers and heads counted from 0."""
-    return _dump({"format": "attnviz.survey/1", "version": __version__, "model": result.model,
+    return _text({"format": "attnviz.survey/1", "version": __version__, "model": result.model,
                   "architecture": result.architecture, "text": result.text,
                   "tokens": [_token(t) for t in result.tokens],
                   "scores": {name: _matrix(grid) for name, grid in result.scores.items()},
@@ -477,7 +410,7 @@ def rollout_to_json(result, layer: int) -> str:
     """attnviz.rollout/1: {"format", "version", "model", "text", "tokens", "weigh", "layer", "rollout": T×T
     (R at `layer`), "mix": T×T (that layer's M), "attention_mix": T×T with value-norm weighing (else null)}."""
     plain = result.attention_mix
-    return _dump({"format": "attnviz.rollout/1", "version": __version__, "model": result.model,
+    return _text({"format": "attnviz.rollout/1", "version": __version__, "model": result.model,
                   "text": result.text, "tokens": [_token(t) for t in result.tokens], "weigh": result.weigh,
                   "layer": layer, "rollout": _matrix(result.rollout[layer]), "mix": _matrix(result.mix[layer]),
                   "attention_mix": None if plain is None else _matrix(plain[layer])})
@@ -494,7 +427,7 @@ def lens_to_json(result) -> str:
                       "final_p": float(lay.final_p[t]), "final_rank": int(lay.final_rank[t])}
                      for t in range(len(lay.top_ids))]
         layers.append({"layer": k, "positions": positions})
-    return _dump({"format": "attnviz.lens/1", "version": __version__, "model": result.model, "text": result.text,
+    return _text({"format": "attnviz.lens/1", "version": __version__, "model": result.model, "text": result.text,
                   "tokens": [_token(t) for t in result.tokens], "layers": layers})
 
 
