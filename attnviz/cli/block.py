@@ -129,8 +129,9 @@ def flow(
     model: ModelOpt = None,
     download: Download = False,
 ) -> None:
-    """The encoder–decoder walk-through on a tiny untrained seeded model: ids → embeddings → encoder
-    blocks → <BOS> → decoder blocks → logits → softmax → sampling, repeated for --steps tokens.
+    """The encoder–decoder walk-through, step by step: a seeded toy model, or a real one with --model.
+
+    On a tiny untrained seeded model: ids → embeddings → encoder blocks → <BOS> → decoder blocks → logits → softmax → sampling, repeated for --steps tokens.
     The model is untrained, so the text it makes is nonsense: the point is the flow of shapes and numbers.
     --out-dir saves each step's decoder self-attention and cross-attention figures.
 

@@ -38,9 +38,10 @@ def flash(
     weights: WeightsFile = None,
     tokenizer: TokenizerOpt = "default",
 ) -> None:
-    """Flash-style tiled attention: the keys in blocks, an online softmax (running max m, running sum ℓ,
-    rescaling) and the same output as standard attention without ever holding the T×S matrix.
-    Texts of any length: past 4,096 tokens the standard way is never built either — every query goes through the
+    """Flash-style tiled attention: keys in blocks, an online softmax, never the T×S matrix.
+
+    The keys in blocks, an online softmax (running max m, running sum ℓ, rescaling) and the same output as
+    standard attention without ever holding the T×S matrix. Texts of any length: past 4,096 tokens the standard way is never built either — every query goes through the
     tiled kernel in float32 (tiles of 512 × 1,024) and 64 queries' rows are recomputed exactly for the check
     (no peak-memory comparison). Long texts: TEXT as - reads standard input, --file reads a file.
 
