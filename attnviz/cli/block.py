@@ -131,9 +131,10 @@ def flow(
 ) -> None:
     """The encoder–decoder walk-through, step by step: a seeded toy model, or a real one with --model.
 
-    On a tiny untrained seeded model: ids → embeddings → encoder blocks → <BOS> → decoder blocks → logits → softmax → sampling, repeated for --steps tokens.
-    The model is untrained, so the text it makes is nonsense: the point is the flow of shapes and numbers.
-    --out-dir saves each step's decoder self-attention and cross-attention figures.
+    On a tiny untrained seeded model: ids → embeddings → encoder blocks → <BOS> → decoder blocks → logits →
+    softmax → sampling, repeated for --steps tokens. The model is untrained, so the text it makes is nonsense:
+    the point is the flow of shapes and numbers. --out-dir saves each step's decoder self-attention and cross-
+    attention figures.
 
     With --model (an encoder–decoder: T5, BART, Marian) the real model writes: each step's logits, softmax,
     top tokens, the pick (greedy: transformers' generate(do_sample=False)) and the text so far.

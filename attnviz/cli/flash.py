@@ -41,9 +41,10 @@ def flash(
     """Flash-style tiled attention: keys in blocks, an online softmax, never the T×S matrix.
 
     The keys in blocks, an online softmax (running max m, running sum ℓ, rescaling) and the same output as
-    standard attention without ever holding the T×S matrix. Texts of any length: past 4,096 tokens the standard way is never built either — every query goes through the
-    tiled kernel in float32 (tiles of 512 × 1,024) and 64 queries' rows are recomputed exactly for the check
-    (no peak-memory comparison). Long texts: TEXT as - reads standard input, --file reads a file.
+    standard attention without ever holding the T×S matrix. Texts of any length: past 4,096 tokens the standard
+    way is never built either — every query goes through the tiled kernel in float32 (tiles of 512 × 1,024) and
+    64 queries' rows are recomputed exactly for the check (no peak-memory comparison). Long texts: TEXT as -
+    reads standard input, --file reads a file.
 
     Example: attnviz flash "고양이는 침대에서 잔다" --block 2 --query 잔다
     Long: attnviz flash - --tokenizer chars --block 1024 < essay.txt
