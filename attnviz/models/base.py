@@ -29,7 +29,7 @@ import numpy as np
 
 from .. import attention
 from ..errors import ModelError
-from ..layers import BlockParams, FFNTrace, Norm, NormTrace, ffn_trace, matmul
+from ..layers import BlockParams, FFNTrace, Norm, NormTrace, ffn_trace, matmul, sublayer
 from ..layers import activation as find_activation
 from ..tokens import Tokenizer
 from ..trace import AttentionInfo, HeadTrace, RopeInfo
@@ -290,21 +290,22 @@ def run_layer(arch: Architecture, tensors: Any, i: int, h: np.ndarray, mask: np.
     params = arch.block_params(tensors, i)
     norm_attn, norm_ffn = norms or arch.layer_norms(tensors, i)
     a = attn.output.astype(np.float32)  # (T, d_model)
+    def feed_forward(y: np.ndarray) -> tuple[FFNTrace, np.ndarray]:
+        f = ffn_trace(y, params)
+        return f, f.output
+
     if not arch.norm_first:  # post-norm
         residual1 = h + a  # (T, d_model)
         norm1 = norm_attn(residual1)
-        ffn = ffn_trace(norm1.output, params)
-        residual2 = norm1.output + ffn.output  # (T, d_model)
-        norm2 = norm_ffn(residual2)
-        return LayerRun(attn, False, residual1, norm1, ffn, residual2, norm2, params, norm2.output)
+        second = sublayer(norm1.output, feed_forward, norm_ffn, norm_first=False)  # N₂(n₁ + FFN(n₁))
+        return LayerRun(attn, False, residual1, norm1, second.inner, second.residual, second.norm, params,
+                        second.output)
     post_attn, post_ffn = arch.post_norms(tensors, i)
     pa = None if post_attn is None else post_attn(a)
     residual1 = h + (a if pa is None else pa.output)  # (T, d_model)
-    norm2 = norm_ffn(residual1)
-    ffn = ffn_trace(norm2.output, params)
-    pf = None if post_ffn is None else post_ffn(ffn.output)
-    residual2 = residual1 + (ffn.output if pf is None else pf.output)  # (T, d_model)
-    return LayerRun(attn, True, residual1, norm1, ffn, residual2, norm2, params, residual2, pa, pf)
+    second = sublayer(residual1, feed_forward, norm_ffn, norm_first=True, post=post_ffn)  # r₁ + [post₂](FFN(N₂(r₁)))
+    return LayerRun(attn, True, residual1, norm1, second.inner, second.residual, second.norm, params, second.output,
+                    pa, second.post)
 
 
 def self_attention(arch: Architecture, w: AttentionWeights, i: int, x: np.ndarray, mask: np.ndarray | None,
