@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .half import HalfMatrix
+
 EPS = 1e-5  # LayerNorm's ε (torch's default)
 
 #: Multiply-adds below which a product skips BLAS: OpenBLAS starts its threads for a (T, d) × (d, 4d) product,
@@ -33,8 +35,11 @@ EPS = 1e-5  # LayerNorm's ε (torch's default)
 SMALL_PRODUCT = 0 if os.environ.get("OPENBLAS_NUM_THREADS") == "1" else 1 << 25
 
 
-def matmul(x: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """x w for x (T, d_in), w (d_in, d_out): einsum for small float32 products, BLAS (x @ w) otherwise."""
+def matmul(x: np.ndarray, w) -> np.ndarray:
+    """x w for x (T, d_in), w (d_in, d_out): einsum for small float32 products, BLAS (x @ w) otherwise; a
+    16-bit checkpoint weight (half.HalfMatrix) block by block, never converted whole."""
+    if isinstance(w, HalfMatrix):
+        return w.product(x)  # (T, d_out)
     if x.dtype == np.float32 and x.shape[0] * w.size < SMALL_PRODUCT:
         return np.einsum("ti,io->to", x, w)  # (T, d_out)
     return x @ w  # (T, d_out)

@@ -356,7 +356,7 @@ def self_attention(arch: Architecture, w: AttentionWeights, i: int, x: np.ndarra
                                k_unrotated=None if rope is None else k_plain[kv], capped=capped,
                                bias=None if bias is None else bias[j]))
     concat = attention.merge_heads(np.stack([hd.output for hd in heads]))  # (T, h·d_v) float64
-    output = _plus(matmul(concat, w.w_o.astype(np.float64)), w.b_o)  # (T, d_model)
+    output = _plus(matmul(concat, w.w_o), w.b_o)  # (T, d_model) in float64, as concat is
     info = None
     if not plain or g != h or rope is not None or window is not None or w.q_norm is not None:
         d_k = q.shape[-1]

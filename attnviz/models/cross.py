@@ -49,7 +49,7 @@ def cross_attention(w: AttentionWeights, x: np.ndarray, memory: np.ndarray, n_he
             scores, scaled, masked, probs, out = st.scores, st.scaled, st.masked, st.weights, st.output
         heads.append(HeadTrace(q[j], k[j], v[j], scores, scaled, mask, masked, probs, out))
     concat = attention.merge_heads(np.stack([hd.output for hd in heads]))  # (T, h·d_v) float64
-    output = _plus(matmul(concat, w.w_o.astype(np.float64)), w.b_o)  # (T, d_model)
+    output = _plus(matmul(concat, w.w_o), w.b_o)  # (T, d_model) in float64, as concat is
     info = None if scale is None else AttentionInfo(h, float(scale))
     return LayerAttention(x, x if embeddings is None else embeddings,
                           np.zeros_like(x) if positions is None else positions, tuple(heads), concat, output, info,

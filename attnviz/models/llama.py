@@ -219,15 +219,15 @@ class Llama(Architecture):
     def attention_weights(self, tensors: Any, i: int) -> AttentionWeights:
         q, kv = self.n_heads * self.head_dim, self.kv_heads * self.head_dim
         if self.fused:
-            w = tensors.read(self.name("self_attn.qkv_proj.weight", i)).T  # (d_model, q + 2·kv)
+            w = tensors.matrix(self.name("self_attn.qkv_proj.weight", i))  # (d_model, q + 2·kv)
             w_q, w_k, w_v = w[:, :q], w[:, q:q + kv], w[:, q + kv:]
             b_q = b_k = b_v = None
         else:
-            w_q, w_k, w_v = (tensors.read(self.name(f"self_attn.{p}_proj.weight", i)).T for p in "qkv")
+            w_q, w_k, w_v = (tensors.matrix(self.name(f"self_attn.{p}_proj.weight", i)) for p in "qkv")
             b_q, b_k, b_v = (self._bias(tensors, f"self_attn.{p}_proj.bias", i, self.qkv_bias) for p in "qkv")
         q_norm = self._norm(tensors, "self_attn.q_norm.weight", i) if self.qk_norm else None
         k_norm = self._norm(tensors, "self_attn.k_norm.weight", i) if self.qk_norm else None
-        return AttentionWeights(w_q, w_k, w_v, tensors.read(self.name("self_attn.o_proj.weight", i)).T,
+        return AttentionWeights(w_q, w_k, w_v, tensors.matrix(self.name("self_attn.o_proj.weight", i)),
                                 b_q, b_k, b_v, self._bias(tensors, "self_attn.o_proj.bias", i, self.o_bias),
                                 q_norm, k_norm)
 
@@ -235,15 +235,15 @@ class Llama(Architecture):
         """Layer i's gated FFN (W_gate, W_up (d_model, d_ff), W_down (d_ff, d_model) as transposed views) and
         its two pre-norms (RMSNorm: betas None)."""
         if self.fused:
-            gate_up = tensors.read(self.name("mlp.gate_up_proj.weight", i)).T  # (d_model, 2·d_ff): [gate | up]
+            gate_up = tensors.matrix(self.name("mlp.gate_up_proj.weight", i))  # (d_model, 2·d_ff): [gate | up]
             w_gate, w_up = gate_up[:, :self.d_ff], gate_up[:, self.d_ff:]
             b_gate = b_down = None
         else:
-            w_gate = tensors.read(self.name("mlp.gate_proj.weight", i)).T
-            w_up = tensors.read(self.name("mlp.up_proj.weight", i)).T
+            w_gate = tensors.matrix(self.name("mlp.gate_proj.weight", i))
+            w_up = tensors.matrix(self.name("mlp.up_proj.weight", i))
             b_gate = b_down = None
         n1, n2 = self.layer_norms(tensors, i)
-        return BlockParams(w_gate, b_gate, tensors.read(self.name("mlp.down_proj.weight", i)).T, b_down,
+        return BlockParams(w_gate, b_gate, tensors.matrix(self.name("mlp.down_proj.weight", i)), b_down,
                            (n1.gamma, n2.gamma), (None, None), self.act_name, self.eps, w_up=w_up, norm="rms",
                            norm_offset=n1.offset)
 

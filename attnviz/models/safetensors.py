@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
+from ..half import HalfMatrix
 
 _HEADER_LIMIT = 100_000_000  # bytes; safetensors' own limit on the JSON header
 SINGLE, INDEX = "model.safetensors", "model.safetensors.index.json"
@@ -126,6 +127,16 @@ class TensorFile:
             self._release(info.start, info.end)
         return out
 
+    def matrix(self, name: str):
+        """A 2-D weight stored as Wᵀ (d_out, d_in), as `x @ W` takes it (d_in, d_out): a float32 one as a transposed
+        view of the mapping, a bfloat16 or float16 one as a half.HalfMatrix over the mapping, which products
+        convert block by block (the pages they read are released after each product, as `read` does)."""
+        info = self.info[name]
+        if info.dtype not in ("BF16", "F16") or len(info.shape) != 2 or 0 in info.shape:
+            return self.read(name).T
+        self.reads.append(name)
+        return HalfMatrix(self._view(name), info.dtype == "BF16", lambda: self._release(info.start, info.end))
+
     def _release(self, start: int, end: int) -> None:
         """Unmap the whole pages of bytes [start, end) from this process (re-read from the file if touched
         again: the mapping is read-only); pages shared with a neighbouring tensor are kept."""
@@ -201,6 +212,10 @@ class ShardedTensors:
     def rows(self, name: str, ids: np.ndarray) -> np.ndarray:
         self.reads.append(name)
         return self._file(name).rows(name, ids)
+
+    def matrix(self, name: str):
+        self.reads.append(name)
+        return self._file(name).matrix(name)
 
 
 def open_tensors(folder: Path) -> TensorFile | ShardedTensors:
