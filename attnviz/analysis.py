@@ -106,6 +106,21 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(-1, keepdims=True)
 
 
+def top_ids(p: np.ndarray, k: int) -> np.ndarray:
+    """(T, k) the ids of each row's k largest values, largest first, ties by the lower id — what a stable argsort
+    of −p gives, without sorting a whole vocabulary: the rows' k-th largest value by partition, then only the ids
+    at or above it are sorted."""
+    k = min(k, p.shape[-1])
+    if k == 0:
+        return np.zeros((len(p), 0), dtype=np.intp)
+    kth = -np.partition(-p, k - 1, axis=-1)[:, k - 1]  # (T,) each row's k-th largest
+    out = np.empty((len(p), k), dtype=np.intp)
+    for r, row in enumerate(p):
+        ids = np.flatnonzero(row >= kth[r])  # ascending: ties keep the lower id first below
+        out[r] = ids[np.argsort(-row[ids], kind="stable")[:k]]
+    return out
+
+
 @dataclass(frozen=True)
 class LensLayer:
     """One layer of the logit lens: per position, the top-k ids and probabilities, and the final prediction's
@@ -121,7 +136,7 @@ def lens_layer(logits: np.ndarray, k: int, final_ids: np.ndarray | None = None) 
     """The top-k of softmax(logits) (T, V) per position (ties: the lower id first), and the probability and
     rank of final_ids (T,) (default: this layer's own top-1)."""
     p = softmax(logits)  # (T, V)
-    order = np.argsort(-p, axis=-1, kind="stable")[:, :k]  # (T, k)
+    order = top_ids(p, k)  # (T, k)
     top_p = np.take_along_axis(p, order, -1)
     final = order[:, 0] if final_ids is None else np.asarray(final_ids)
     final_p = p[np.arange(len(p)), final]  # (T,)

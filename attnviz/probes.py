@@ -182,8 +182,8 @@ def lens(model: Model, text: str, *, top: int = 5) -> Lens:
     tokens = encode(model, text)
     hidden = hidden_states(model, text)  # L + 1 arrays (T, d_model)
     arch, tensors = model.arch, model.tensors
-    logits = [arch.checked_logits(tensors, h if k == len(hidden) - 1 else _normed(arch, tensors, h))
-              for k, h in enumerate(hidden)]
+    normed = [h if k == len(hidden) - 1 else _normed(arch, tensors, h) for k, h in enumerate(hidden)]
+    logits = np.split(arch.checked_logits(tensors, np.concatenate(normed)), len(normed))  # one pass over W_U
     last = analysis.lens_layer(logits[-1], top)
     layers = tuple(analysis.lens_layer(z, top, last.top_ids[:, 0]) for z in logits[:-1]) + (last,)
     shown = {int(i) for layer in layers for i in layer.top_ids.ravel()}

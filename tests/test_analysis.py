@@ -131,6 +131,15 @@ def test_value_norms_weigh_each_key_by_its_transformed_value_length():
     np.testing.assert_allclose(got[1], 2 * got[0])
 
 
+@pytest.mark.parametrize("k", [0, 1, 3, 7, 40])
+def test_top_ids_is_a_stable_argsort_of_the_top_k(k):
+    rng = np.random.default_rng(3)
+    p = rng.integers(0, 6, size=(9, 40)).astype(np.float64)  # many ties: the lower id must come first
+    p[4] = 1.0  # a row of equal values
+    want = np.argsort(-p, axis=-1, kind="stable")[:, :k]
+    np.testing.assert_array_equal(analysis.top_ids(p, k), want)
+
+
 def test_lens_layer_top_k_and_rank():
     logits = np.log(np.array([[0.1, 0.6, 0.3], [0.5, 0.2, 0.3]]))
     lay = analysis.lens_layer(logits, 2, final_ids=np.array([0, 1]))

@@ -31,7 +31,7 @@ import numpy as np
 
 from .. import positions
 from ..errors import ModelError
-from ..layers import BlockParams, Norm, NormTrace
+from ..layers import BlockParams, Norm, NormTrace, matmul
 from .base import Architecture, AttentionWeights, activation, check_tensors
 from .config import check_sizes, config_bool, config_float, config_int
 
@@ -247,13 +247,17 @@ class Llama(Architecture):
                            (n1.gamma, n2.gamma), (None, None), self.act_name, self.eps, w_up=w_up, norm="rms",
                            norm_offset=n1.offset)
 
+    def _head(self) -> str:
+        return "lm_head.weight" if not self.tied else self.name("embed_tokens.weight")
+
     def unembedding(self, tensors: Any) -> np.ndarray:
         """lm_head.weight (vocab, d_model), or the embedding table when the two are tied."""
-        return tensors.read("lm_head.weight" if not self.tied else self.name("embed_tokens.weight"))
+        return tensors.read(self._head())
 
     def logits(self, tensors: Any, h: np.ndarray) -> np.ndarray:
-        """h W_Uᵀ, then Gemma 2's final soft-cap: cap · tanh(logits / cap)."""
-        out = super().logits(tensors, h)  # (T, vocab)
+        """h W_Uᵀ (W_U kept as stored: a 16-bit table is multiplied block by block, never copied whole), then
+        Gemma 2's final soft-cap: cap · tanh(logits / cap)."""
+        out = matmul(h, tensors.matrix(self._head()))  # (T, vocab)
         if self.final_softcap is not None:
             out = (self.final_softcap * np.tanh(out.astype(np.float64) / self.final_softcap)).astype(np.float32)
         return out
