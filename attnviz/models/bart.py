@@ -126,8 +126,8 @@ class BartStack(DecoderStack):
         pre = f"{self._layer(i)}{name}."
 
         def read(p: str, part: str = "weight") -> np.ndarray:
-            w = tensors.read(f"{pre}{p}.{part}")
-            return w.T if part == "weight" else w
+            name = f"{pre}{p}.{part}"
+            return tensors.matrix(name) if part == "weight" else tensors.read(name)
 
         return AttentionWeights(read("q_proj"), read("k_proj"), read("v_proj"), read("out_proj"),
                                 read("q_proj", "bias"), read("k_proj", "bias"), read("v_proj", "bias"),
@@ -142,8 +142,8 @@ class BartStack(DecoderStack):
     def block_params(self, tensors: Any, i: int) -> BlockParams:
         pre = self._layer(i)
         norms = self.layer_norms(tensors, i)
-        return BlockParams(tensors.read(pre + "fc1.weight").T, tensors.read(pre + "fc1.bias"),
-                           tensors.read(pre + "fc2.weight").T, tensors.read(pre + "fc2.bias"),
+        return BlockParams(tensors.matrix(pre + "fc1.weight"), tensors.read(pre + "fc1.bias"),
+                           tensors.matrix(pre + "fc2.weight"), tensors.read(pre + "fc2.bias"),
                            tuple(n.gamma for n in norms), tuple(n.beta for n in norms), self.act_name, self.eps)
 
     def final_norm(self, tensors: Any, h: np.ndarray) -> NormTrace | None:

@@ -159,6 +159,9 @@ class Architecture:
     norm_first: ClassVar[bool] = True  # pre-norm (GPT-2, Llama) or post-norm (BERT)
     reads_text: ClassVar[bool] = True  # has a tokenizer.json (a ViT reads images only)
     reads_images: ClassVar[bool] = False  # has a vision encoder and a preprocessor_config.json (ViT, captioners)
+    #: Q, K and V accumulated in float64 and rounded once to float32 (`linear`): T5, whose unscaled scores reach
+    #: ±40, where a float32 product's own rounding moves the probabilities by ~1e-5
+    exact_projections: ClassVar[bool] = False
 
     # set by each family's from_config
     model_type: str
@@ -271,6 +274,14 @@ def _plus(y: np.ndarray, b: np.ndarray | None) -> np.ndarray:
     return y if b is None else y + b
 
 
+def linear(x: np.ndarray, w, b: np.ndarray | None, exact: bool = False) -> np.ndarray:
+    """x W + b (T, d_out); `exact`: accumulated in float64 and rounded once to x's dtype (the correctly rounded
+    float32 result, where a float32 product rounds at every step of its sum)."""
+    if not exact:
+        return _plus(matmul(x, w), b)
+    return _plus(matmul(x.astype(np.float64), w), b).astype(x.dtype)
+
+
 def run_layer(arch: Architecture, tensors: Any, i: int, h: np.ndarray, mask: np.ndarray | None, e: np.ndarray,
               p: np.ndarray, positions: np.ndarray, attention_only: bool = False) -> LayerRun:
     """Layer i on its input h (T, d_model), pre-norm or post-norm (see the module docstring)."""
@@ -320,9 +331,10 @@ def self_attention(arch: Architecture, w: AttentionWeights, i: int, x: np.ndarra
     Query head j reads K/V head j // (h/g) (grouped-query attention; g = h is plain multi-head attention).
     """
     h, g = arch.n_heads, arch.n_kv_heads
-    q = attention.split_heads(_plus(matmul(x, w.w_q), w.b_q), h)  # (h, T, d_k)
-    k = attention.split_heads(_plus(matmul(x, w.w_k), w.b_k), g)  # (g, S, d_k)
-    v = attention.split_heads(_plus(matmul(x, w.w_v), w.b_v), g)  # (g, S, d_v)
+    exact = arch.exact_projections
+    q = attention.split_heads(linear(x, w.w_q, w.b_q, exact), h)  # (h, T, d_k)
+    k = attention.split_heads(linear(x, w.w_k, w.b_k, exact), g)  # (g, S, d_k)
+    v = attention.split_heads(linear(x, w.w_v, w.b_v, exact), g)  # (g, S, d_v)
     if w.q_norm is not None:
         q = w.q_norm(q).output  # (h, T, d_k) each head's row normed over d_k
         k = w.k_norm(k).output  # (g, S, d_k)

@@ -165,7 +165,8 @@ class Bert(Architecture):
         def read(role: str, part: str = "weight") -> np.ndarray:
             return tensors.read(self.name(role, i, part))
 
-        return BlockParams(read("ff_in").T, read("ff_in", "bias"), read("ff_out").T, read("ff_out", "bias"),
+        return BlockParams(tensors.matrix(self.name("ff_in", i, "weight")), read("ff_in", "bias"),
+                           tensors.matrix(self.name("ff_out", i, "weight")), read("ff_out", "bias"),
                            (read("ln_attn"), read("ln_out")), (read("ln_attn", "bias"), read("ln_out", "bias")),
                            self.act_name, self.eps)
 
@@ -181,7 +182,10 @@ class Bert(Architecture):
         def read(role: str, part: str = "weight") -> np.ndarray:
             return tensors.read(self.name(role, i, part))
 
-        return AttentionWeights(read("q").T, read("k").T, read("v").T, read("o").T,
+        def w(role: str):
+            return tensors.matrix(self.name(role, i, "weight"))  # (out, in) stored: x @ W takes (in, out)
+
+        return AttentionWeights(w("q"), w("k"), w("v"), w("o"),
                                 read("q", "bias"), read("k", "bias"), read("v", "bias"), read("o", "bias"))
 
     def final_norm(self, tensors: Any, h: np.ndarray) -> None:

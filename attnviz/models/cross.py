@@ -19,7 +19,7 @@ import numpy as np
 from .. import attention
 from ..layers import matmul
 from ..trace import AttentionInfo, HeadTrace
-from .base import AttentionWeights, LayerAttention
+from .base import AttentionWeights, LayerAttention, linear
 
 
 def _plus(y: np.ndarray, b: np.ndarray | None) -> np.ndarray:
@@ -28,18 +28,20 @@ def _plus(y: np.ndarray, b: np.ndarray | None) -> np.ndarray:
 
 def cross_attention(w: AttentionWeights, x: np.ndarray, memory: np.ndarray, n_heads: int, *,
                     scale: float | None = None, mask: np.ndarray | None = None,
-                    embeddings: np.ndarray | None = None, positions: np.ndarray | None = None) -> LayerAttention:
+                    embeddings: np.ndarray | None = None, positions: np.ndarray | None = None,
+                    exact: bool = False) -> LayerAttention:
     """One layer's multi-head cross-attention, every stage kept (see the module docstring).
 
     w: the layer's cross-attention projections as `x @ W` takes them; x (T, d_model) the decoder side;
     memory (S, d_model) the encoder side; scale None divides the scores by √d_k, a number multiplies them
-    (T5: 1.0, no scaling). embeddings/positions are recorded with the result (default: x and zeros).
+    (T5: 1.0, no scaling). embeddings/positions are recorded with the result (default: x and zeros). exact:
+    Q, K, V accumulated in float64 and rounded once (base.linear; T5).
     Returns a LayerAttention whose `memory` is the encoder side and whose `info` is set when scale is given.
     """
     h = n_heads
-    q = attention.split_heads(_plus(matmul(x, w.w_q), w.b_q), h)  # (h, T, d_k)
-    k = attention.split_heads(_plus(matmul(memory, w.w_k), w.b_k), h)  # (h, S, d_k)
-    v = attention.split_heads(_plus(matmul(memory, w.w_v), w.b_v), h)  # (h, S, d_v)
+    q = attention.split_heads(linear(x, w.w_q, w.b_q, exact), h)  # (h, T, d_k)
+    k = attention.split_heads(linear(memory, w.w_k, w.b_k, exact), h)  # (h, S, d_k)
+    v = attention.split_heads(linear(memory, w.w_v, w.b_v, exact), h)  # (h, S, d_v)
     heads = []
     for j in range(h):
         if scale is None:

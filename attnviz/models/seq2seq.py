@@ -76,7 +76,8 @@ def decoder_layer(dec: DecoderStack, tensors: Any, i: int, y: np.ndarray, mask: 
         return la, la.output.astype(np.float32)
 
     def cross_f(x: np.ndarray):
-        la = cross_attention(dec.cross_weights(tensors, i), x, memory, dec.n_heads, scale=dec.attention_scale(i))
+        la = cross_attention(dec.cross_weights(tensors, i), x, memory, dec.n_heads, scale=dec.attention_scale(i),
+                             exact=dec.exact_projections)
         return la, la.output.astype(np.float32)
 
     params = dec.block_params(tensors, i)

@@ -57,6 +57,7 @@ class T5Stack(DecoderStack):
     embedding: str  # the token table's name
     max_positions: int = 1 << 20  # relative positions: no table limits the length
     norm_first = True
+    exact_projections = True  # unscaled scores: see Architecture.exact_projections
 
     @property
     def d_k(self) -> int:
@@ -114,8 +115,8 @@ class T5Stack(DecoderStack):
                      for j in range(self._ffn_layer() + 1))
 
     def _attention(self, tensors: Any, i: int, j: int, name: str) -> AttentionWeights:
-        def read(w: str) -> np.ndarray:
-            return tensors.read(f"{self._block(i, j)}{name}.{w}.weight").T
+        def read(w: str):
+            return tensors.matrix(f"{self._block(i, j)}{name}.{w}.weight")
 
         return AttentionWeights(read("q"), read("k"), read("v"), read("o"))
 
@@ -129,8 +130,8 @@ class T5Stack(DecoderStack):
         """Block i's FFN (W_i or the gate W_i0 and up W_i1, then W_o; no biases) and its RMSNorms' weights."""
         ff = self._block(i, self._ffn_layer()) + "DenseReluDense."
 
-        def read(w: str) -> np.ndarray:
-            return tensors.read(f"{ff}{w}.weight").T
+        def read(w: str):
+            return tensors.matrix(f"{ff}{w}.weight")
 
         gammas = tuple(n.gamma for n in self.layer_norms(tensors, i))
         if self.gated:

@@ -169,8 +169,8 @@ class ViT(Architecture):
         def read(part: str) -> np.ndarray:
             return tensors.read(self.name(part, i))
 
-        return BlockParams(read("intermediate.dense.weight").T, read("intermediate.dense.bias"),
-                           read("output.dense.weight").T, read("output.dense.bias"),
+        return BlockParams(tensors.matrix(self.name("intermediate.dense.weight", i)), read("intermediate.dense.bias"),
+                           tensors.matrix(self.name("output.dense.weight", i)), read("output.dense.bias"),
                            (read("layernorm_before.weight"), read("layernorm_after.weight")),
                            (read("layernorm_before.bias"), read("layernorm_after.bias")), self.act_name, self.eps)
 
@@ -180,10 +180,11 @@ class ViT(Architecture):
             name = self.name(part, i)
             return tensors.read(name) if name in tensors else None
 
-        def w(role: str) -> np.ndarray:
-            return read(f"attention.attention.{role}.weight").T
+        def w(part: str):
+            return tensors.matrix(self.name(part, i))  # (out, in) stored: x @ W takes (in, out)
 
-        return AttentionWeights(w("query"), w("key"), w("value"), read("attention.output.dense.weight").T,
+        return AttentionWeights(w("attention.attention.query.weight"), w("attention.attention.key.weight"),
+                                w("attention.attention.value.weight"), w("attention.output.dense.weight"),
                                 read("attention.attention.query.bias"), read("attention.attention.key.bias"),
                                 read("attention.attention.value.bias"), read("attention.output.dense.bias"))
 
