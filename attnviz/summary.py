@@ -118,6 +118,8 @@ def summarize_head(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: TileMask |
     row_block_max = np.full((t, len(cols)), -np.inf)  # (T, C) per row, max of s over each pooled column
     score_sum = np.zeros((len(rows), len(cols)))  # (R, C) Σ q·kᵀ over visible cells
     count = np.zeros((len(rows), len(cols)), dtype=np.int64)  # (R, C) visible cells
+    row_sizes, col_sizes = np.diff(np.append(rows, t)), np.diff(np.append(cols, s_len))  # (R,), (C,)
+    k_pool = np.add.reduceat(k.astype(np.float64), cols, axis=0) if s_len else np.zeros((0, k.shape[1]))  # (C, d_k)
     for i0 in range(0, t, bq):
         i1 = min(i0 + bq, t)
         n = i1 - i0
@@ -126,33 +128,33 @@ def summarize_head(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: TileMask |
         best_s, best_j = top_s[i0:i1], top_j[i0:i1]  # (Bq, k) views, updated below
         r0 = i0 // fr
         r_starts = np.arange(0, n, fr)  # pooled rows inside the tile
+        rr = slice(r0, r0 + len(r_starts))
+        q_pool = np.add.reduceat(q[i0:i1].astype(np.float64), r_starts, axis=0)  # (R_tile, d_k) Σ q over a block
         for j0 in range(0, s_len, bk):
             j1 = min(j0 + bk, s_len)
             if mask is not None and mask.skips(i0, i1, j0, j1):
                 continue
             scores, logits = attention.tile_logits(q[i0:i1], k_t[:, j0:j1], scale=scale, softcap=softcap)
-            scores = scores.astype(np.float64, copy=False)  # (Bq, Bk)  q kᵀ
             scaled = logits.astype(np.float64, copy=False)  # (Bq, Bk)  q kᵀ / √d_k (or · scale, capped)
             visible = None if mask is None else mask.tile(i0, i1, j0, j1)  # (Bq, Bk) or None
             c0, c_starts = j0 // fc, np.arange(0, j1 - j0, fc)  # pooled columns inside the tile
-            c1 = c0 + len(c_starts)
-            if visible is None:
-                score_sum[r0:r0 + len(r_starts), c0:c1] += _pool_sum(scores, r_starts, c_starts)
-                count[r0:r0 + len(r_starts), c0:c1] += _pool_sum(np.ones((n, j1 - j0), dtype=np.int64),
-                                                                 r_starts, c_starts)
+            cc = slice(c0, c0 + len(c_starts))
+            if visible is None:  # every cell visible: Σ_{i∈R, j∈C} q_i·k_j = (Σ_R q)·(Σ_C k), block by block
+                score_sum[rr, cc] += q_pool @ k_pool[cc].T  # (R_tile, C_tile)
+                count[rr, cc] += np.outer(row_sizes[rr], col_sizes[cc])
+                finite = scaled  # (Bq, Bk)  nothing hidden
             else:
-                score_sum[r0:r0 + len(r_starts), c0:c1] += _pool_sum(np.where(visible, scores, 0.0),
-                                                                     r_starts, c_starts)
-                count[r0:r0 + len(r_starts), c0:c1] += _pool_sum(visible.astype(np.int64), r_starts, c_starts)
+                score_sum[rr, cc] += _pool_sum(np.multiply(scores, visible, dtype=np.float64), r_starts, c_starts)
+                count[rr, cc] += _pool_sum(visible.astype(np.int64), r_starts, c_starts)
+                finite = scaled * visible  # (Bq, Bk)  p·s below with 0·(−∞) = 0
                 scaled[~visible] = -np.inf
-            np.maximum(row_block_max[i0:i1, c0:c1], np.maximum.reduceat(scaled, c_starts, axis=1),
-                       out=row_block_max[i0:i1, c0:c1])
+            np.maximum(row_block_max[i0:i1, cc], np.maximum.reduceat(scaled, c_starts, axis=1),
+                       out=row_block_max[i0:i1, cc])
             _top_update(best_s, best_j, scaled, j0)
             m_new = np.maximum(m, scaled.max(axis=1))  # (Bq,)
             m_safe = np.where(np.isfinite(m_new), m_new, 0.0)  # (Bq,)  nothing seen yet: −∞ − 0
             alpha = np.exp(m - m_safe)  # (Bq,)
             p = np.exp(scaled - m_safe[:, None])  # (Bq, Bk)  0 where hidden
-            finite = np.where(np.isfinite(scaled), scaled, 0.0)  # (Bq, Bk)  p·s with 0·(−∞) = 0
             ell = alpha * ell + p.sum(axis=1)  # (Bq,)
             ent = alpha * ent + np.einsum("ij,ij->i", p, finite)  # (Bq,)
             acc = alpha[:, None] * acc + p @ v[j0:j1]  # (Bq, d_v)
@@ -184,16 +186,32 @@ def _pool_sum(x: np.ndarray, r_starts: np.ndarray, c_starts: np.ndarray) -> np.n
 
 def _top_update(best_s: np.ndarray, best_j: np.ndarray, scaled: np.ndarray, j0: int) -> None:
     """Merge a tile's scores (Bq, Bk) (keys from j0) into the running top-k (Bq, k), in place; ties keep the
-    earlier key (the top-k of a row is the k largest scores, the first of equal ones)."""
+    earlier key (the top-k of a row is the k largest scores, the first of equal ones). Only the scores above
+    their row's k-th best so far are candidates: past the first tiles, a few a row."""
     kk = best_s.shape[1]
     if kk == 0:
         return
-    cand_s = np.concatenate([best_s, scaled], axis=1)  # (Bq, k + Bk)
-    cand_j = np.concatenate([best_j, np.broadcast_to(np.arange(j0, j0 + scaled.shape[1]), scaled.shape)], axis=1)
-    pick = np.argsort(-cand_s, axis=1, kind="stable")[:, :kk] if cand_s.shape[1] <= 4 * kk else (
-        np.argpartition(-cand_s, kk - 1, axis=1)[:, :kk])  # (Bq, k)
-    best_s[...] = np.take_along_axis(cand_s, pick, 1)
-    best_j[...] = np.take_along_axis(cand_j, pick, 1)
+    above = scaled > best_s.min(axis=1)[:, None]  # (Bq, Bk)  could enter the top k
+    counts = above.sum(axis=1)  # (Bq,)
+    rows = np.flatnonzero(counts)  # (n,)
+    if rows.size == 0:
+        return
+    width = int(counts.max())
+    if width > 4 * kk:  # many candidates (the first tiles): every score of those rows
+        new_s = scaled[rows]  # (n, Bk)
+        new_j = np.broadcast_to(np.arange(j0, j0 + scaled.shape[1]), new_s.shape)  # (n, Bk)
+    else:  # each row's candidates, left-aligned in (n, width), −∞ after them
+        r, c = np.nonzero(above[rows])  # row-major: each row's candidates in key order
+        n_row = counts[rows]  # (n,)
+        slot = np.arange(r.size) - np.repeat(np.cumsum(n_row) - n_row, n_row)  # place within its row
+        new_s, new_j = np.full((rows.size, width), -np.inf), np.full((rows.size, width), -1, dtype=np.int64)
+        new_s[r, slot], new_j[r, slot] = scaled[rows[r], c], j0 + c
+    cand_s = np.concatenate([best_s[rows], new_s], axis=1)  # (n, k + width)
+    cand_j = np.concatenate([best_j[rows], new_j], axis=1)
+    pick = np.argsort(-cand_s, axis=1, kind="stable")[:, :kk] if cand_s.shape[1] <= 5 * kk else (
+        np.argpartition(-cand_s, kk - 1, axis=1)[:, :kk])  # (n, k)
+    best_s[rows] = np.take_along_axis(cand_s, pick, 1)
+    best_j[rows] = np.take_along_axis(cand_j, pick, 1)
 
 
 def needs_summary(n_tokens: int, n_heads: int = 1) -> bool:
