@@ -79,7 +79,11 @@ def test_the_summary_equals_the_full_trace(family, last):
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-def test_the_hidden_state_entering_the_layer_is_the_full_forwards(family):
+@pytest.mark.parametrize("rows", [1024, 7], ids=["one-block", "blocks-of-7"])
+def test_the_hidden_state_entering_the_layer_is_the_full_forwards(family, rows, monkeypatch):
+    from attnviz.models import long
+
+    monkeypatch.setattr(long, "ROWS", rows)  # the layers before L: their FFN in blocks of rows
     m = model(family)
     layer = m.n_layers - 1
     assert layer > 0  # the tiled layers before it are exercised

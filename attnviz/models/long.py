@@ -6,7 +6,8 @@ window; tiles that it hides entirely are skipped).
     summary_forward(arch, tensors, ids, layer, causal, *, top_k, progress) -> (h_L, LayerSummary)
 
 Everything but the heads is base.run_layer's, shared with the full trace: the norms, the projections (q/k norm,
-RoPE, biases: base.project), W_O, Gemma's post norms, the FFN and the residuals (all O(T·d)). The heads honour
+RoPE, biases: base.project), W_O, Gemma's post norms, the FFN and the residuals (all O(T·d); the layers before
+L run them ROWS rows at a time, so the FFN's (T, d_ff) stages are never whole). The heads honour
 what the family's full path does: query head j reads K/V head j // (h/g) (GQA), the layer's own scale (Gemma's
 query_pre_attn_scalar^-½), soft-capping (Gemma 2: cap · tanh(s / cap) on each tile) and sliding window, each
 tile's logits computed as the full trace computes them (float32 q kᵀ for a float32 checkpoint; the softmax and
@@ -28,6 +29,8 @@ from ..summary import TOP_K, HeadSummary, summarize_head
 from ..trace import TILE_KEYS, TILE_QUERIES, RopeInfo
 from .base import Architecture, AttentionWeights, project, run_layer
 from .guard import check_finite, quiet, stack_label
+
+ROWS = 1024  # rows of a layer's norms, residuals and FFN at a time (its heads need every row)
 
 
 @dataclass(frozen=True)
@@ -102,14 +105,28 @@ def summary_forward(arch: Architecture, tensors: Any, ids: np.ndarray, layer: in
         del e, p
         positions = np.arange(t)  # (T,) RoPE's positions
 
-        def attend(summarize: bool):
-            return lambda w, i, x: _heads(arch, w, i, x, positions, causal, summarize, top_k, tick)
-
         for i in range(layer):  # whole layers, their heads tile by tile
-            run = run_layer(arch, tensors, i, hidden, None, hidden, hidden, positions, attend=attend(False))
-            check_finite(f"{label} {i}", run)
-            hidden = run.output  # (T, d_model)
+            hidden = _tiled_layer(arch, tensors, i, hidden, positions, causal, tick, f"{label} {i}")  # (T, d_model)
         run = run_layer(arch, tensors, layer, hidden, None, hidden, hidden, positions, attention_only=True,
-                        attend=attend(True))
+                        attend=lambda w, i, x: _heads(arch, w, i, x, positions, causal, True, top_k, tick))
         check_finite(f"{label} {layer}", run)
     return hidden, run.attention
+
+
+def _tiled_layer(arch: Architecture, tensors: Any, i: int, hidden: np.ndarray, positions: np.ndarray, causal: bool,
+                 tick: Callable[[int], None] | None, where: str) -> np.ndarray:
+    """Layer i's output (T, d_model) for its input hidden (T, d_model): the heads tile by tile over every row,
+    then the rest of the layer — base.run_layer itself, its attention handed in — ROWS rows at a time, so the
+    FFN's (T, d_ff) stages are never whole. Every stage is row-wise there, so the rows come out as one run's."""
+    x = arch.layer_norms(tensors, i)[0](hidden).output if arch.norm_first else hidden  # (T, d_model) → q, k, v
+    attn = _heads(arch, arch.attention_weights(tensors, i), i, x, positions, causal, False, 0, tick)
+    del x
+    out = np.empty_like(hidden)  # (T, d_model)
+    for r0 in range(0, len(hidden), ROWS):
+        rows = slice(r0, r0 + ROWS)
+        part = TiledAttention(attn.concat[rows], attn.output[rows])  # (R, h·d_v), (R, d_model)
+        run = run_layer(arch, tensors, i, hidden[rows], None, hidden[rows], hidden[rows], positions[rows],
+                        attend=lambda w, i, x, part=part: part)
+        check_finite(where, run)
+        out[rows] = run.output
+    return out
