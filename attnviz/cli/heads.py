@@ -71,8 +71,9 @@ def heads(
     """Multi-head attention: each head's softmax side by side, then concat and W_O.
 
     Texts of up to √(4,096² / heads) tokens get the full view: 2,896 for 2 heads, 2,048 for 4, 512 for 64;
-    longer texts (seeded, not --model) get a summary trace computed tile by tile (see explain; --head picks
-    the head shown).
+    longer texts get a summary trace computed tile by tile (see explain; --head picks the head shown):
+    seeded, any length; one --layer of a --model, up to its position limit. Not summarized (one error line):
+    --layer all, --split separate, --decoder, --cross, --no-special.
 
     --kv-heads G: grouped-query attention (Llama, Mistral, Qwen): G K/V heads, each shared by heads / G query
     heads; each group keeps the K and V projection of its first head.

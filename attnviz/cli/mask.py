@@ -47,8 +47,9 @@ def mask(
 
     --causal: the look-ahead mask of decoders (GPT). --pad-to N: [PAD] keys hidden (alone or with
     --causal). With neither, the encoder (no mask) is shown beside the decoder (causal mask).
-    Texts (and --pad-to) of up to 4,096 tokens get the full view; longer texts (not --model) get the masked
-    layer's summary trace, computed tile by tile (see explain).
+    Texts (and --pad-to) of up to 4,096 tokens get the full view (√(4,096² / h) with h heads); longer texts
+    get the masked layer's summary trace, computed tile by tile (see explain): seeded, any length; --model,
+    up to its position limit. --pad-to past the limit is one error line (a summary has no padding).
 
     --window W: a sliding window (Mistral, Gemma): also hidden where i − j ≥ W.
 
