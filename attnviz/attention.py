@@ -305,9 +305,9 @@ def tiled_attention_with_stats(
     hides entirely (above the diagonal, before a sliding window) is skipped. A query whose every key is
     hidden ends with m = −∞ and ℓ = 0, and its output row is zeros, never NaN. q kᵀ is computed in q and
     k's type; the softmax and the output in `dtype`, by default that of the inputs: float32 stays float32,
-    float64 float64 (other inputs float64). dtype=np.float64 with float32 inputs keeps a float32
-    checkpoint's scores and sums in float64, as its full trace does. `progress(rows)` is called after each
-    query tile.
+    float64 float64 (other inputs float64). dtype=np.float64 with float32 inputs is a float32 checkpoint's
+    full trace: float32 scores, the softmax and the weighted sum in float64 (models/long.py). `progress(rows)`
+    is called after each query tile.
 
     Returns output (T, d_v), m (T,) the largest scaled score per query (−∞ when every key is
     hidden) and ℓ (T,) = Σ_j exp(scaled_j − m) over the visible keys.
