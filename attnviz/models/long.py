@@ -79,7 +79,7 @@ def _heads(arch: Architecture, w: AttentionWeights, i: int, x: np.ndarray, posit
                 pr.q[j], pr.k[kv], pr.v[kv], TILE_KEYS, mask, query_block=TILE_QUERIES, scale=scale, softcap=cap,
                 dtype=np.float64, progress=tick)[0])  # (T, d_v)
     concat = attention.merge_heads(np.stack(outputs))  # (T, h·d_v) float64
-    output = matmul(concat, w.w_o.astype(np.float64))  # (T, d_model)
+    output = matmul(concat, w.w_o)  # (T, d_model) in float64, as concat is (as base.self_attention)
     if w.b_o is not None:
         output = output + w.b_o
     if not summarize:
