@@ -15,6 +15,8 @@ Positions (sinusoidal, RoPE, T5's relative bias) live in positions.py.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -70,6 +72,40 @@ def sliding_window_mask(t: int, window: int, s: int | None = None, *, causal: bo
     if causal:
         return (distance >= 0) & (distance < window)
     return np.abs(distance) < window
+
+
+@dataclass(frozen=True)
+class TileMask:
+    """A mask described, never built: causal (key j visible to query i when j ≤ i + offset) and/or a sliding
+    window (also i + offset − j < window); offset = S − T. `tile` gives one (Bq, Bk) block of it; `full` the
+    dense (T, S) mask that `causal_mask` / `sliding_window_mask` build."""
+
+    causal: bool = False
+    window: int | None = None
+    offset: int = 0
+
+    def skips(self, i0: int, i1: int, j0: int, j1: int) -> bool:
+        """True when the tile (queries i0…i1−1, keys j0…j1−1) is hidden entirely."""
+        if self.causal and j0 > i1 - 1 + self.offset:  # every key after the last query's diagonal
+            return True
+        return self.window is not None and (i0 + self.offset) - (j1 - 1) >= self.window  # all out of the window
+
+    def tile(self, i0: int, i1: int, j0: int, j1: int) -> np.ndarray | None:
+        """(Bq, Bk) bool, True = may attend; None when every cell of the tile is visible."""
+        if not self.causal and self.window is None:
+            return None
+        if (not self.causal or j1 - 1 <= i0 + self.offset) and (
+                self.window is None or (i1 - 1 + self.offset) - j0 < self.window):
+            return None  # below the diagonal and inside the window: nothing hidden
+        distance = (np.arange(i0, i1)[:, None] + self.offset) - np.arange(j0, j1)[None, :]  # (Bq, Bk)  p − j
+        visible = distance >= 0 if self.causal else np.ones(distance.shape, dtype=bool)
+        if self.window is not None:
+            visible &= distance < self.window
+        return visible
+
+    def full(self, t: int, s: int) -> np.ndarray | None:
+        """The whole (T, S) mask (for short inputs and tests only)."""
+        return self.tile(0, t, 0, s) if (self.causal or self.window is not None) else None
 
 
 def _cap(x: np.ndarray, cap: float) -> np.ndarray:
@@ -221,14 +257,34 @@ def entropy(weights: np.ndarray, axis: int = -1) -> np.ndarray:
     return -np.sum(p * logp, axis=axis)
 
 
+def tile_logits(q: np.ndarray, k_t: np.ndarray, *, scale: float | None = None, softcap: float | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """One tile's (scores, logits), computed as `head_stages` computes them for the whole matrix, so a tiled
+    pass meets the full one: q (Bq, d_k), k_t (d_k, Bk) (the keys transposed).
+
+        scores = q kᵀ                                   (Bq, Bk)  in q and k's type (float32 stays float32)
+        logits = scores / √d_k  (or · scale)           (Bq, Bk)
+                 → cap · tanh(logits / cap)            with softcap
+    """
+    scores = q @ k_t  # (Bq, Bk)
+    if scale is None:
+        logits = scores / np.sqrt(q.shape[-1])  # (Bq, Bk)
+    else:
+        kind = scores.dtype if scores.dtype.kind == "f" else np.dtype(np.float64)
+        logits = scores.astype(kind, copy=False) * kind.type(scale)  # (Bq, Bk)
+    return scores, (logits if softcap is None else _cap(logits, softcap))
+
+
 def tiled_attention_with_stats(
-    q: np.ndarray, k: np.ndarray, v: np.ndarray, block: int = 64, mask: np.ndarray | None = None,
-    causal: bool = False, query_block: int | None = None,
+    q: np.ndarray, k: np.ndarray, v: np.ndarray, block: int = 64, mask: np.ndarray | TileMask | None = None,
+    causal: bool = False, query_block: int | None = None, *, scale: float | None = None,
+    softcap: float | None = None, dtype: type | None = None, progress: Callable[[int], None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Tiled (FlashAttention) forward pass with online softmax; returns (output, m, ℓ).
 
-    q (T, d_k), k (S, d_k), v (S, d_v); mask (T, S) bool with True = may attend, or None;
-    causal: query i sees key j only when j ≤ i + (S − T), as in `causal_mask`.
+    q (T, d_k), k (S, d_k), v (S, d_v); mask (T, S) bool with True = may attend, a TileMask (causal and/or a
+    sliding window, described and never built), or None; causal: query i sees key j only when
+    j ≤ i + (S − T), as in `causal_mask`.
 
     Queries go in tiles of `query_block` rows (default: `block`), keys in blocks of `block`. For each
     query tile, over the key blocks j = 1, 2, … (s = the tile's scaled scores q kⱼᵀ / √d_k):
@@ -240,24 +296,38 @@ def tiled_attention_with_stats(
         acc   = α acc + p vⱼ                      (Bq, d_v)  running (unnormalized) output
     and at the end output = acc / ℓ, which equals softmax(q kᵀ / √d_k) v.
 
-    Only a (Bq, Bk) tile of scores exists at any time, never the (T, S) matrix. A block that a
-    causal mask hides entirely (above the diagonal) is skipped. A query whose every key is hidden
-    ends with m = −∞ and ℓ = 0, and its output row is zeros, never NaN. float32 inputs are computed
-    and returned in float32, float64 in float64 (other inputs in float64).
+    scale multiplies q kᵀ instead of 1/√d_k (Gemma's query_pre_attn_scalar^-½) and softcap caps s as
+    cap · tanh(s / cap) (Gemma 2), as in `head_stages`. q is scaled once, before the tiles — unless the
+    softmax runs in a wider type than q kᵀ (below): then each tile's logits are `tile_logits`, computed as the
+    full trace computes them, and the output meets the full trace's to float64 rounding.
+
+    Only a (Bq, Bk) tile of scores exists at any time, never the (T, S) matrix. A block that the mask
+    hides entirely (above the diagonal, before a sliding window) is skipped. A query whose every key is
+    hidden ends with m = −∞ and ℓ = 0, and its output row is zeros, never NaN. q kᵀ is computed in q and
+    k's type; the softmax and the output in `dtype`, by default that of the inputs: float32 stays float32,
+    float64 float64 (other inputs float64). dtype=np.float64 with float32 inputs is a float32 checkpoint's
+    full trace: float32 scores, the softmax and the weighted sum in float64 (models/long.py). `progress(rows)`
+    is called after each query tile.
 
     Returns output (T, d_v), m (T,) the largest scaled score per query (−∞ when every key is
     hidden) and ℓ (T,) = Σ_j exp(scaled_j − m) over the visible keys.
     """
-    dtype = np.result_type(q, k, v, np.float32)  # float32 stays float32; float64 (or ints) → float64
+    kind = np.result_type(q, k, np.float32)  # q kᵀ: float32 stays float32; float64 (or ints) → float64
+    dtype = np.result_type(q, k, v, np.float32) if dtype is None else np.dtype(dtype)  # the softmax, the output
     t, d_k = q.shape
     s_len, d_v = v.shape
     bk = max(1, int(block))
     bq = bk if query_block is None else max(1, int(query_block))
-    offset = s_len - t  # causal: query i sees keys j ≤ i + offset
-    q_scaled = np.asarray(q, dtype=dtype) * dtype.type(1.0 / np.sqrt(d_k))  # (T, d_k)  ÷ √d_k once, here
-    k_t = np.ascontiguousarray(np.asarray(k, dtype=dtype).T)  # (d_k, S)  contiguous for fast matmul
+    tiles = mask if isinstance(mask, TileMask) else None  # described: skipped / cut tile by tile
+    dense = None if mask is None or tiles is not None else np.asarray(mask, dtype=bool)  # (T, S)
+    if causal:  # query i sees keys j ≤ i + (S − T)
+        tiles = TileMask(True, None if tiles is None else tiles.window, s_len - t if tiles is None else tiles.offset)
+    exact = dtype.itemsize > kind.itemsize  # float32 scores, a float64 softmax: each tile as head_stages does it
+    q_scaled = np.asarray(q, dtype=kind)  # (T, d_k)
+    if not exact:
+        q_scaled = q_scaled * kind.type(1.0 / np.sqrt(d_k) if scale is None else scale)  # scaled once, here
+    k_t = np.ascontiguousarray(np.asarray(k, dtype=kind).T)  # (d_k, S)  contiguous for fast matmul
     v = np.asarray(v, dtype=dtype)  # (S, d_v)
-    mask = None if mask is None else np.asarray(mask, dtype=bool)  # (T, S)
     output = np.zeros((t, d_v), dtype=dtype)  # (T, d_v)
     m_all = np.full(t, -np.inf, dtype=dtype)  # (T,)
     l_all = np.zeros(t, dtype=dtype)  # (T,)
@@ -267,15 +337,21 @@ def tiled_attention_with_stats(
         m = np.full(i1 - i0, -np.inf, dtype=dtype)  # (Bq,) running max
         ell = np.zeros(i1 - i0, dtype=dtype)  # (Bq,) running sum ℓ
         acc = np.zeros((i1 - i0, d_v), dtype=dtype)  # (Bq, d_v) running output, not yet ÷ ℓ
-        stop = s_len if not causal else min(s_len, max(0, i1 + offset))  # causal: keys past the tile's last
-        # query's diagonal (j > i1 − 1 + offset) are hidden from every query of the tile: never visited
-        for j0 in range(0, stop, bk):
+        for j0 in range(0, s_len, bk):
             j1 = min(j0 + bk, s_len)
-            scaled = q_tile @ k_t[:, j0:j1]  # (Bq, Bk)  q kᵀ / √d_k for this tile
-            hidden = None if mask is None else ~mask[i0:i1, j0:j1]  # (Bq, Bk)
-            if causal and j1 - 1 > i0 + offset:  # a tile on the diagonal: some keys lie in the future
-                future = np.arange(j0, j1)[None, :] > np.arange(i0, i1)[:, None] + offset  # (Bq, Bk)
-                hidden = future if hidden is None else hidden | future
+            if tiles is not None and tiles.skips(i0, i1, j0, j1):
+                continue  # hidden from every query of the tile: never visited
+            if exact:
+                scaled = tile_logits(q_tile, k_t[:, j0:j1], scale=scale, softcap=softcap)[1]  # (Bq, Bk)
+            else:
+                scaled = q_tile @ k_t[:, j0:j1]  # (Bq, Bk)  q kᵀ / √d_k for this tile
+                if softcap is not None:
+                    scaled = _cap(scaled, softcap)  # (Bq, Bk)
+            scaled = scaled.astype(dtype, copy=False)  # (Bq, Bk)
+            hidden = None if dense is None else ~dense[i0:i1, j0:j1]  # (Bq, Bk)
+            visible = None if tiles is None else tiles.tile(i0, i1, j0, j1)  # (Bq, Bk) or None
+            if visible is not None:
+                hidden = ~visible if hidden is None else hidden | ~visible
             if hidden is not None:
                 if hidden.all():
                     continue  # nothing visible in this tile
@@ -291,6 +367,8 @@ def tiled_attention_with_stats(
             m = m_new
         np.divide(acc, ell[:, None], out=output[i0:i1], where=ell[:, None] > 0)  # (Bq, d_v); ℓ = 0 → 0
         m_all[i0:i1], l_all[i0:i1] = m, ell
+        if progress is not None:
+            progress(i1 - i0)
     return output, m_all, l_all
 
 

@@ -434,7 +434,9 @@ def lens_to_json(result) -> str:
 def summary_to_json(summary) -> str:
     """`attnviz.summary/1` JSON text of a SummaryTrace (a long text's tile-by-tile summary, not a full trace):
     per head and query the top-k keys (−1 past the visible keys) and weights, entropy, m (null: nothing
-    visible), ℓ and output; the pooled matrices with the first query/key of each pooled row/column."""
+    visible), ℓ and output; the pooled matrices with the first query/key of each pooled row/column; "model"
+    ({"name", "architecture", "layer", "n_layers"}, null for seeded weights), "scale" (null: 1/√d_k) and
+    "softcap" (null: none) say which checkpoint's layer it is and how its scores were scaled."""
     return _text(_summary_tree(summary))
 
 
@@ -449,6 +451,7 @@ def _summary_tree(summary) -> dict:
         "d_model": summary.d_model, "d_k": summary.d_k, "d_v": summary.d_v, "seed": summary.seed,
         "causal": summary.causal, "window": summary.window, "rope_theta": summary.rope_theta,
         "kv_heads": summary.kv_heads, "weights_source": summary.weights_source, "top_k": summary.top_k,
+        "model": _model_dict(summary.model), "scale": summary.scale, "softcap": summary.softcap,
         "pooled_rows": summary.row_starts, "pooled_cols": summary.col_starts,
         "heads": [{"kv_head": h.kv_head, "top_keys": h.top_keys, "top_weights": h.top_weights,
                    "entropy": h.entropy, "m": [_plain(x) for x in h.m], "l": h.ell, "output": h.output,

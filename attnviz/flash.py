@@ -200,13 +200,15 @@ def flash_walk(trace: Trace, *, block: int = DEFAULT_BLOCK, focus: int = 0, head
 
 
 def long_flash_walk(tokens, weights, *, seed: int = 0, causal: bool = False, text: str = "",
-                    block: int = DEFAULT_BLOCK, focus: int = 0, checked: int = CHECKED_ROWS) -> FlashWalk:
+                    block: int = DEFAULT_BLOCK, focus: int = 0, checked: int = CHECKED_ROWS,
+                    progress: Callable[[int, int], None] | None = None) -> FlashWalk:
     """`flash_walk` for a text too long for a full trace (head 0 of the seeded or loaded weights), never
     holding T × S: the focus query walked block by block as usual; every query's m, ℓ and output from
     `attention.tiled_attention_with_stats` in float32 (key blocks of trace.TILE_KEYS, query tiles of
     TILE_QUERIES: the block size only batches the work); the check against standard attention on `checked`
     queries spread over the text (the focus among them), each row recomputed exactly in float64:
     softmax(q_i kᵀ / √d_k) v, a (1, S) row at a time. No peak is measured (the standard way would need T × S).
+    progress(rows, total) is called as rows are done: the kernel's query tiles, then each checked row.
     """
     from .trace import TILE_KEYS, TILE_QUERIES, embed_with_positions
 
@@ -224,10 +226,12 @@ def long_flash_walk(tokens, weights, *, seed: int = 0, causal: bool = False, tex
     positions = np.arange(t)  # (S,)
     steps = _walk_query(q[focus], k, v, positions <= focus if causal else np.ones(t, dtype=bool), block)
     output = steps[-1].partial if steps else np.zeros(d_v)  # (d_v,)
+    rows = np.unique(np.append(np.linspace(0, t - 1, min(checked, t)).round().astype(int), focus))  # (n,)
+    total = t + len(rows)  # rows of the kernel, then the checked rows
+    tick = None if progress is None else (lambda n: progress(n, total))
     tiled, m, ell = attention.tiled_attention_with_stats(
         q.astype(np.float32), k.astype(np.float32), v.astype(np.float32), block=TILE_KEYS, causal=causal,
-        query_block=TILE_QUERIES)  # (T, d_v), (T,), (T,) float32
-    rows = np.unique(np.append(np.linspace(0, t - 1, min(checked, t)).round().astype(int), focus))  # (n,)
+        query_block=TILE_QUERIES, progress=tick)  # (T, d_v), (T,), (T,) float32
     row_diff = np.full(t, np.nan)  # (T,)  NaN: not recomputed
     standard = None
     for i in rows:
@@ -236,6 +240,8 @@ def long_flash_walk(tokens, weights, *, seed: int = 0, causal: bool = False, tex
             scaled[positions > i] = -np.inf
         exact = attention.softmax(scaled) @ v  # (d_v,)  the standard way, float64
         row_diff[i] = float(np.max(np.abs(tiled[i] - exact), initial=0.0))
+        if tick is not None:
+            tick(1)
         if i == focus:
             standard = exact
     return FlashWalk(

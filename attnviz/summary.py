@@ -15,48 +15,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import attention
+from .attention import TileMask
 from .errors import InputError
 from .tokens import Token
-from .trace import MAX_TOKENS, embed_with_positions, max_tokens, seeded_rope
+from .trace import MAX_TOKENS, ModelInfo, embed_with_positions, max_tokens, seeded_rope
 from .weights import Weights
 
 FORMAT = "attnviz.summary/1"
 TOP_K = 5  # keys kept per query
 POOL_CELLS = 256  # the pooled matrices have at most this many rows and columns
 TILE_QUERIES, TILE_KEYS = 512, 1024  # a tile of scores: query rows × key columns (rounded to the pooling)
-
-
-@dataclass(frozen=True)
-class TileMask:
-    """A mask described, never built: causal (key j visible to query i when j ≤ i + offset) and/or a sliding
-    window (also i + offset − j < window); offset = S − T. `tile` gives one (Bq, Bk) block of it."""
-
-    causal: bool = False
-    window: int | None = None
-    offset: int = 0
-
-    def skips(self, i0: int, i1: int, j0: int, j1: int) -> bool:
-        """True when the tile (queries i0…i1−1, keys j0…j1−1) is hidden entirely."""
-        if self.causal and j0 > i1 - 1 + self.offset:  # every key after the last query's diagonal
-            return True
-        return self.window is not None and (i0 + self.offset) - (j1 - 1) >= self.window  # all out of the window
-
-    def tile(self, i0: int, i1: int, j0: int, j1: int) -> np.ndarray | None:
-        """(Bq, Bk) bool, True = may attend; None when every cell of the tile is visible."""
-        if not self.causal and self.window is None:
-            return None
-        if (not self.causal or j1 - 1 <= i0 + self.offset) and (
-                self.window is None or (i1 - 1 + self.offset) - j0 < self.window):
-            return None  # below the diagonal and inside the window: nothing hidden
-        distance = (np.arange(i0, i1)[:, None] + self.offset) - np.arange(j0, j1)[None, :]  # (Bq, Bk)  p − j
-        visible = distance >= 0 if self.causal else np.ones(distance.shape, dtype=bool)
-        if self.window is not None:
-            visible &= distance < self.window
-        return visible
-
-    def full(self, t: int, s: int) -> np.ndarray | None:
-        """The whole (T, S) mask (for short inputs and tests only)."""
-        return self.tile(0, t, 0, s) if (self.causal or self.window is not None) else None
 
 
 @dataclass(frozen=True)
@@ -77,7 +45,8 @@ class HeadSummary:
 
 @dataclass(frozen=True)
 class SummaryTrace:
-    """A self-attention layer on a long text, summarized (see HeadSummary); rows are queries, columns keys."""
+    """A self-attention layer on a long text, summarized (see HeadSummary); rows are queries, columns keys.
+    Seeded or --weights (attnviz.summary.self_attention_summary), or a checkpoint's layer (models.model_summary)."""
 
     query_tokens: tuple[Token, ...]
     key_tokens: tuple[Token, ...]
@@ -98,6 +67,9 @@ class SummaryTrace:
     rope_theta: float | None = None
     kv_heads: int | None = None
     top_k: int = TOP_K
+    model: ModelInfo | None = None  # a checkpoint's layer (None: seeded or --weights)
+    scale: float | None = None  # what q kᵀ is multiplied by; None: 1/√d_k
+    softcap: float | None = None  # Gemma 2: the logits are cap · tanh(s / cap)
 
     @property
     def n_heads(self) -> int:
@@ -111,12 +83,15 @@ def pool_starts(n: int, cells: int = POOL_CELLS) -> np.ndarray:
 
 
 def summarize_head(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: TileMask | None = None, *,
-                   top_k: int = TOP_K, pool: int = POOL_CELLS, tile_queries: int = TILE_QUERIES,
-                   tile_keys: int = TILE_KEYS, progress: Callable[[int], None] | None = None) -> HeadSummary:
-    """One head's attention, tile by tile, in float64: q (T, d_k), k (S, d_k), v (S, d_v).
+                   scale: float | None = None, softcap: float | None = None, top_k: int = TOP_K,
+                   pool: int = POOL_CELLS, tile_queries: int = TILE_QUERIES, tile_keys: int = TILE_KEYS,
+                   progress: Callable[[int], None] | None = None) -> HeadSummary:
+    """One head's attention, tile by tile: q (T, d_k), k (S, d_k), v (S, d_v).
 
     The online softmax of `attention.tiled_attention_with_stats`, per query tile over key tiles
-    (s = q kⱼᵀ / √d_k on a (Bq, Bk) tile, −∞ where hidden):
+    (s = q kⱼᵀ / √d_k on a (Bq, Bk) tile — or q kⱼᵀ · scale, then cap · tanh(s / cap) with softcap, each
+    tile's logits as `attention.head_stages` computes them (`attention.tile_logits`: q kᵀ in q and k's
+    type, float32 for a float32 checkpoint) — −∞ where hidden; the rest in float64):
 
         m_new = max(m, rowmax(s));  α = exp(m − m_new);  p = exp(s − m_new)
         ℓ = α ℓ + Σ p;  acc = α acc + p vⱼ;  e = α e + Σ p·s
@@ -125,18 +100,17 @@ def summarize_head(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: TileMask |
     the pooled matrices the block sums of q·kᵀ and each row's block max of s, whose weight exp(max − m) / ℓ
     is pooled over the rows once m and ℓ are final. `progress(rows)` is called after each query tile.
     """
-    q = np.asarray(q, dtype=np.float64)  # (T, d_k)
-    k = np.asarray(k, dtype=np.float64)  # (S, d_k)
+    kind = np.result_type(q, k, np.float32)  # q kᵀ as the full trace computes it
+    q = np.asarray(q, dtype=kind)  # (T, d_k)
+    k = np.asarray(k, dtype=kind)  # (S, d_k)
     v = np.asarray(v, dtype=np.float64)  # (S, d_v)
-    t, d_k = q.shape
+    t, _ = q.shape
     s_len, d_v = v.shape
-    root = np.sqrt(d_k)
     rows, cols = pool_starts(t, pool), pool_starts(s_len, pool)  # (R,), (C,)
     fr, fc = (rows[1] if len(rows) > 1 else max(t, 1)), (cols[1] if len(cols) > 1 else max(s_len, 1))
     bq = max(1, -(-tile_queries // fr)) * fr  # query tiles start on a pooled row
     bk = max(1, -(-tile_keys // fc)) * fc  # key tiles start on a pooled column
     kk = min(top_k, s_len)
-    q_scaled = q / root  # (T, d_k)  ÷ √d_k once
     k_t = np.ascontiguousarray(k.T)  # (d_k, S)
     output = np.zeros((t, d_v))  # (T, d_v)
     m_all, l_all, h_all = np.full(t, -np.inf), np.zeros(t), np.zeros(t)  # (T,) each
@@ -144,6 +118,8 @@ def summarize_head(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: TileMask |
     row_block_max = np.full((t, len(cols)), -np.inf)  # (T, C) per row, max of s over each pooled column
     score_sum = np.zeros((len(rows), len(cols)))  # (R, C) Σ q·kᵀ over visible cells
     count = np.zeros((len(rows), len(cols)), dtype=np.int64)  # (R, C) visible cells
+    row_sizes, col_sizes = np.diff(np.append(rows, t)), np.diff(np.append(cols, s_len))  # (R,), (C,)
+    k_pool = np.add.reduceat(k.astype(np.float64), cols, axis=0) if s_len else np.zeros((0, k.shape[1]))  # (C, d_k)
     for i0 in range(0, t, bq):
         i1 = min(i0 + bq, t)
         n = i1 - i0
@@ -152,31 +128,33 @@ def summarize_head(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: TileMask |
         best_s, best_j = top_s[i0:i1], top_j[i0:i1]  # (Bq, k) views, updated below
         r0 = i0 // fr
         r_starts = np.arange(0, n, fr)  # pooled rows inside the tile
+        rr = slice(r0, r0 + len(r_starts))
+        q_pool = np.add.reduceat(q[i0:i1].astype(np.float64), r_starts, axis=0)  # (R_tile, d_k) Σ q over a block
         for j0 in range(0, s_len, bk):
             j1 = min(j0 + bk, s_len)
             if mask is not None and mask.skips(i0, i1, j0, j1):
                 continue
-            scaled = q_scaled[i0:i1] @ k_t[:, j0:j1]  # (Bq, Bk)  q kᵀ / √d_k
+            scores, logits = attention.tile_logits(q[i0:i1], k_t[:, j0:j1], scale=scale, softcap=softcap)
+            scaled = logits.astype(np.float64, copy=False)  # (Bq, Bk)  q kᵀ / √d_k (or · scale, capped)
             visible = None if mask is None else mask.tile(i0, i1, j0, j1)  # (Bq, Bk) or None
             c0, c_starts = j0 // fc, np.arange(0, j1 - j0, fc)  # pooled columns inside the tile
-            c1 = c0 + len(c_starts)
-            if visible is None:
-                score_sum[r0:r0 + len(r_starts), c0:c1] += root * _pool_sum(scaled, r_starts, c_starts)
-                count[r0:r0 + len(r_starts), c0:c1] += _pool_sum(np.ones((n, j1 - j0), dtype=np.int64),
-                                                                 r_starts, c_starts)
+            cc = slice(c0, c0 + len(c_starts))
+            if visible is None:  # every cell visible: Σ_{i∈R, j∈C} q_i·k_j = (Σ_R q)·(Σ_C k), block by block
+                score_sum[rr, cc] += q_pool @ k_pool[cc].T  # (R_tile, C_tile)
+                count[rr, cc] += np.outer(row_sizes[rr], col_sizes[cc])
+                finite = scaled  # (Bq, Bk)  nothing hidden
             else:
-                score_sum[r0:r0 + len(r_starts), c0:c1] += root * _pool_sum(np.where(visible, scaled, 0.0),
-                                                                            r_starts, c_starts)
-                count[r0:r0 + len(r_starts), c0:c1] += _pool_sum(visible.astype(np.int64), r_starts, c_starts)
+                score_sum[rr, cc] += _pool_sum(np.multiply(scores, visible, dtype=np.float64), r_starts, c_starts)
+                count[rr, cc] += _pool_sum(visible.astype(np.int64), r_starts, c_starts)
+                finite = scaled * visible  # (Bq, Bk)  p·s below with 0·(−∞) = 0
                 scaled[~visible] = -np.inf
-            np.maximum(row_block_max[i0:i1, c0:c1], np.maximum.reduceat(scaled, c_starts, axis=1),
-                       out=row_block_max[i0:i1, c0:c1])
+            np.maximum(row_block_max[i0:i1, cc], np.maximum.reduceat(scaled, c_starts, axis=1),
+                       out=row_block_max[i0:i1, cc])
             _top_update(best_s, best_j, scaled, j0)
             m_new = np.maximum(m, scaled.max(axis=1))  # (Bq,)
             m_safe = np.where(np.isfinite(m_new), m_new, 0.0)  # (Bq,)  nothing seen yet: −∞ − 0
             alpha = np.exp(m - m_safe)  # (Bq,)
             p = np.exp(scaled - m_safe[:, None])  # (Bq, Bk)  0 where hidden
-            finite = np.where(np.isfinite(scaled), scaled, 0.0)  # (Bq, Bk)  p·s with 0·(−∞) = 0
             ell = alpha * ell + p.sum(axis=1)  # (Bq,)
             ent = alpha * ent + np.einsum("ij,ij->i", p, finite)  # (Bq,)
             acc = alpha[:, None] * acc + p @ v[j0:j1]  # (Bq, d_v)
@@ -208,16 +186,32 @@ def _pool_sum(x: np.ndarray, r_starts: np.ndarray, c_starts: np.ndarray) -> np.n
 
 def _top_update(best_s: np.ndarray, best_j: np.ndarray, scaled: np.ndarray, j0: int) -> None:
     """Merge a tile's scores (Bq, Bk) (keys from j0) into the running top-k (Bq, k), in place; ties keep the
-    earlier key (the top-k of a row is the k largest scores, the first of equal ones)."""
+    earlier key (the top-k of a row is the k largest scores, the first of equal ones). Only the scores above
+    their row's k-th best so far are candidates: past the first tiles, a few a row."""
     kk = best_s.shape[1]
     if kk == 0:
         return
-    cand_s = np.concatenate([best_s, scaled], axis=1)  # (Bq, k + Bk)
-    cand_j = np.concatenate([best_j, np.broadcast_to(np.arange(j0, j0 + scaled.shape[1]), scaled.shape)], axis=1)
-    pick = np.argsort(-cand_s, axis=1, kind="stable")[:, :kk] if cand_s.shape[1] <= 4 * kk else (
-        np.argpartition(-cand_s, kk - 1, axis=1)[:, :kk])  # (Bq, k)
-    best_s[...] = np.take_along_axis(cand_s, pick, 1)
-    best_j[...] = np.take_along_axis(cand_j, pick, 1)
+    above = scaled > best_s.min(axis=1)[:, None]  # (Bq, Bk)  could enter the top k
+    counts = above.sum(axis=1)  # (Bq,)
+    rows = np.flatnonzero(counts)  # (n,)
+    if rows.size == 0:
+        return
+    width = int(counts.max())
+    if width > 4 * kk:  # many candidates (the first tiles): every score of those rows
+        new_s = scaled[rows]  # (n, Bk)
+        new_j = np.broadcast_to(np.arange(j0, j0 + scaled.shape[1]), new_s.shape)  # (n, Bk)
+    else:  # each row's candidates, left-aligned in (n, width), −∞ after them
+        r, c = np.nonzero(above[rows])  # row-major: each row's candidates in key order
+        n_row = counts[rows]  # (n,)
+        slot = np.arange(r.size) - np.repeat(np.cumsum(n_row) - n_row, n_row)  # place within its row
+        new_s, new_j = np.full((rows.size, width), -np.inf), np.full((rows.size, width), -1, dtype=np.int64)
+        new_s[r, slot], new_j[r, slot] = scaled[rows[r], c], j0 + c
+    cand_s = np.concatenate([best_s[rows], new_s], axis=1)  # (n, k + width)
+    cand_j = np.concatenate([best_j[rows], new_j], axis=1)
+    pick = np.argsort(-cand_s, axis=1, kind="stable")[:, :kk] if cand_s.shape[1] <= 5 * kk else (
+        np.argpartition(-cand_s, kk - 1, axis=1)[:, :kk])  # (n, k)
+    best_s[rows] = np.take_along_axis(cand_s, pick, 1)
+    best_j[rows] = np.take_along_axis(cand_j, pick, 1)
 
 
 def needs_summary(n_tokens: int, n_heads: int = 1) -> bool:

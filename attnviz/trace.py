@@ -130,14 +130,15 @@ def max_tokens(n_heads: int = 1) -> int:
     return min(MAX_TOKENS, int(np.sqrt(MAX_CELLS / max(1, n_heads))))
 
 
-def check_length(tokens: tuple[Token, ...], n_heads: int = 1, *, n_layers: int = 1) -> None:
+def check_length(tokens: tuple[Token, ...], n_heads: int = 1, *, n_layers: int = 1, fix: str | None = None) -> None:
     """Raise InputError (one line, with the limit) when `tokens` is too long for a full trace of `n_heads`
-    heads in each of `n_layers` layers (layers·h·T² ≤ MAX_CELLS)."""
+    heads in each of `n_layers` layers (layers·h·T² ≤ MAX_CELLS); `fix` ends it (default: a shorter text)."""
     limit = max_tokens(n_heads * n_layers)
     if len(tokens) > limit:
         kept = (f" with {n_layers} layers × {n_heads} heads" if n_layers > 1 else
                 f" with {n_heads} heads" if n_heads > 1 else "")
-        fix = "give a shorter text, or one --layer" if n_layers > 1 else "give a shorter text"
+        if fix is None:
+            fix = "give a shorter text, or one --layer" if n_layers > 1 else "give a shorter text"
         raise InputError(
             f"the text has {len(tokens)} tokens; a full trace keeps every token × token matrix, "
             f"so attnviz shows at most {limit}{kept}: {fix}"

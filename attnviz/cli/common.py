@@ -80,7 +80,7 @@ def _self_trace(text: str, *, model: str | None, layer: int, causal: bool, pad_t
     from ..trace import Trace, without_special
 
     if model is not None:
-        from ..models import load_model, model_trace
+        from ..models import load_model, model_trace_or_summary
 
         m = load_model(model)
         if getattr(m.arch, "encoder_decoder", False):
@@ -91,11 +91,12 @@ def _self_trace(text: str, *, model: str | None, layer: int, causal: bool, pad_t
             raise InputError(f"--decoder needs an encoder–decoder --model (t5, bart, marian); {m.name} is a "
                              f"{m.architecture}")
         else:
-            trace = model_trace(m, text, layer, causal=True if causal else None, pad_to=pad_to)
+            trace = model_trace_or_summary(m, text, layer, causal=True if causal else None, pad_to=pad_to,
+                                           progress=progress)
     else:
         trace = self_attention_or_summary(text, causal=causal, pad_to=pad_to, progress=progress, **seeded)
-        if no_special and not isinstance(trace, Trace):
-            raise InputError(f"--no-special needs a full trace: give at most {trace.limit} tokens")
+    if no_special and not isinstance(trace, Trace):
+        raise InputError(f"--no-special needs a full trace: give at most {trace.limit} tokens")
     return without_special(trace) if no_special else trace
 
 
@@ -138,19 +139,24 @@ def _read_text(text: str | None, file=None) -> str | None:
     return decoded
 
 
+def _stderr_is_terminal() -> bool:
+    import sys
+
+    return sys.stderr is not None and sys.stderr.isatty()
+
+
 class _Progress:
-    """A rich progress bar on stderr for work that passes ~1 s: `progress(rows)` after each tile of query rows.
-    Only when stderr is a terminal and no JSON is written; nothing is drawn for quick runs."""
+    """A rich progress bar on stderr for work that passes ~1 s: `progress(rows, total)` after each tile of query
+    rows. Only when stderr is a terminal and no JSON is written; nothing is drawn for quick runs."""
 
     DELAY = 1.0  # seconds before the bar appears
 
     def __init__(self, what: str, out) -> None:
-        import sys
         import time
 
         self.total, self.what, self.done, self.bar, self.task = 0, what, 0, None, None
         self.start = time.monotonic()
-        self.enabled = out.json_out is None and sys.stderr.isatty()
+        self.enabled = out.json_out is None and _stderr_is_terminal()
 
     def __call__(self, rows: int, total: int) -> None:
         import time
@@ -162,7 +168,8 @@ class _Progress:
             from rich.console import Console
             from rich.progress import Progress
 
-            self.bar = Progress(console=Console(stderr=True), transient=True)
+            console = Console(stderr=True, force_terminal=True)  # stderr is a terminal (checked above)
+            self.bar = Progress(console=console, transient=True)
             self.bar.start()
             self.task = self.bar.add_task(self.what, total=self.total)
         if self.bar is not None:

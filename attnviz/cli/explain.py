@@ -68,10 +68,11 @@ def explain(
     tokens → X = E + P → Q, K, V → Q·Kᵀ → ÷√d_k → (mask) → softmax → weighted sum → W_O → the next layer.
     Today's decoders add RoPE, GQA, their own scale, soft-capping and a sliding window, each its own stage;
     --stage rope or gqa with --png saves that stage's figure (--out-dir adds 09-rope.png and 10-gqa.png).
-    Texts of up to 4,096 tokens get a full trace (h·T² ≤ 4,096² with h heads from --weights: 2,048 for 4);
-    longer ones (seeded or --weights, any length; not --model, --image, --no-special, or a --stage other than
-    all, softmax and output) get a summary trace computed tile by tile: per query its top keys, entropy, max,
-    normalizer and output (--json: attnviz.summary/1; --png: block-pooled matrices).
+    Texts of up to 4,096 tokens get a full trace (h·T² ≤ 4,096² with h heads: 2,048 for 4); longer ones get
+    a summary trace computed tile by tile: per query its top keys, entropy, max, normalizer and output
+    (--json: attnviz.summary/1; --png: block-pooled matrices). Seeded or --weights: any length; --model: up
+    to the model's position limit (the layers before --layer also run tile by tile). Not summarized (one
+    error line): --image, --decoder, --no-special, or a --stage other than all, softmax and output.
     Long texts: TEXT as - reads standard input (attnviz explain - < essay.txt), --file reads a UTF-8 file.
     Past 12 tokens the tables are cut and a summary line per query is added (--full shows everything).
 

@@ -6,7 +6,7 @@ import typer
 
 from ..output import Output, _finish, _json
 from . import app
-from .common import _focus
+from .common import _focus, _Progress
 from .options import (
     DK,
     SEED_SENTENCE,
@@ -60,7 +60,12 @@ def flash(
     if needs_summary(len(tokens)):
         from ..flash import long_flash_walk
 
-        walk = long_flash_walk(tokens, w, seed=seed, causal=causal, text=sentence, block=block_size, focus=focus)
+        progress = _Progress("tiled attention, then the check", out)
+        try:
+            walk = long_flash_walk(tokens, w, seed=seed, causal=causal, text=sentence, block=block_size, focus=focus,
+                                   progress=progress)
+        finally:
+            progress.close()
     else:
         from ..flash import flash_walk
         from ..trace import self_attention_trace

@@ -71,8 +71,9 @@ def heads(
     """Multi-head attention: each head's softmax side by side, then concat and W_O.
 
     Texts of up to √(4,096² / heads) tokens get the full view: 2,896 for 2 heads, 2,048 for 4, 512 for 64;
-    longer texts (seeded, not --model) get a summary trace computed tile by tile (see explain; --head picks
-    the head shown).
+    longer texts get a summary trace computed tile by tile (see explain; --head picks the head shown):
+    seeded, any length; one --layer of a --model, up to its position limit. Not summarized (one error line):
+    --layer all, --split separate, --decoder, --cross, --no-special.
 
     --kv-heads G: grouped-query attention (Llama, Mistral, Qwen): G K/V heads, each shared by heads / G query
     heads; each group keeps the K and V projection of its first head.
@@ -141,7 +142,8 @@ def _model_heads(text: str, model: str, layer: str, *, head, causal, query, no_s
                  decoder: str | None = None, cross: str | None = None) -> None:
     """`heads --model`: one layer's heads, or (--layer all) a summary of every layer and head; an
     encoder–decoder's encoder, or with --decoder / --cross its decoder's self- or cross-attention."""
-    from ..models import load_model, model_trace, model_traces
+    from ..models import load_model, model_trace_or_summary, model_traces
+    from ..summary import SummaryTrace
     from ..trace import without_special
 
     if layer != "all" and not (layer.isascii() and layer.isdigit()):  # "²".isdigit(), but int("²") fails
@@ -158,10 +160,20 @@ def _model_heads(text: str, model: str, layer: str, *, head, causal, query, no_s
     elif decoder is not None or cross is not None:
         raise InputError(f"--decoder and --cross need an encoder–decoder --model (t5, bart, marian); {m.name} is "
                          f"a {m.architecture}")
+    elif number is None:
+        traces = model_traces(m, text, causal=True if causal else None)
     else:
-        causal_opt = True if causal else None
-        traces = (model_traces(m, text, causal=causal_opt) if number is None
-                  else [model_trace(m, text, number, causal=causal_opt)])
+        progress = _Progress("attention, tile by tile", out)
+        try:
+            trace = model_trace_or_summary(m, text, number, causal=True if causal else None, progress=progress)
+        finally:
+            progress.close()
+        if isinstance(trace, SummaryTrace):  # past the full trace's limit: a summary of the layer
+            if no_special:
+                raise InputError(f"--no-special needs a full trace: give at most {trace.limit} tokens")
+            return _summary_finish(out, trace, focus=_focus(query, [t.label for t in trace.query_tokens]),
+                                   head=0 if head is None else head - 1)
+        traces = [trace]
     if no_special:
         traces = [without_special(t) for t in traces]
     focus = _focus(query, [t.label for t in traces[0].query_tokens])

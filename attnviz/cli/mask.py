@@ -2,7 +2,7 @@
 
 from ..output import Output, _finish, _json
 from . import app
-from .common import _fetch, _focus, _modern, _self_trace, _summary_finish
+from .common import _fetch, _focus, _modern, _Progress, _self_trace, _summary_finish
 from .options import (
     DK,
     SEED_SENTENCE,
@@ -47,8 +47,9 @@ def mask(
 
     --causal: the look-ahead mask of decoders (GPT). --pad-to N: [PAD] keys hidden (alone or with
     --causal). With neither, the encoder (no mask) is shown beside the decoder (causal mask).
-    Texts (and --pad-to) of up to 4,096 tokens get the full view; longer texts (not --model) get the masked
-    layer's summary trace, computed tile by tile (see explain).
+    Texts (and --pad-to) of up to 4,096 tokens get the full view (√(4,096² / h) with h heads); longer texts
+    get the masked layer's summary trace, computed tile by tile (see explain): seeded, any length; --model,
+    up to its position limit. --pad-to past the limit is one error line (a summary has no padding).
 
     --window W: a sliding window (Mistral, Gemma): also hidden where i − j ≥ W.
 
@@ -61,7 +62,11 @@ def mask(
                   model=model, layer=layer, **_modern(model, window=window))
     sentence = SEED_SENTENCE if text is None else text
     compare_mode = not causal and pad_to is None and window is None
-    trace = _self_trace(sentence, causal=causal or compare_mode, **common)
+    progress = _Progress("attention, tile by tile", out)
+    try:
+        trace = _self_trace(sentence, causal=causal or compare_mode, progress=progress, **common)
+    finally:
+        progress.close()
     if getattr(trace, "limit", None) is not None:  # past the full trace's limit: the masked summary alone
         return _summary_finish(out, trace, focus=_focus(query, [t.label for t in trace.query_tokens]), head=0)
     plain = _self_trace(sentence, causal=False, **common) if compare_mode else None

@@ -7,6 +7,12 @@
     model_traces(model, text, *, layers=None, causal=None, pad_to=None) -> list[Trace]   many layers, one pass
     hidden_states(model, text, *, causal=None, pad_to=None) -> list[np.ndarray]    every layer's hidden states
     block_trace(model, text, layer, *, pad_to=None) -> EncoderBlockTrace           one whole layer, every stage
+    model_summary(model, text, layer, *, causal=None, progress=None) -> SummaryTrace   a long text's layer, tiled
+    model_trace_or_summary(model, text, layer, *, …) -> Trace | SummaryTrace       the one past the full limit
+
+Past the full trace's limit (trace.max_tokens(heads): 4,096² numbers a stage over the heads) a text gets a
+SummaryTrace instead (attnviz.summary): the layers before run with their heads tile by tile (models/long.py),
+never a T × T array; the model's position limit stays.
 
 Layers count from 0. Only the layers up to the one asked for are computed, and only their tensors are read
 from the memory-mapped model.safetensors. Nothing here imports torch or transformers.
@@ -34,7 +40,7 @@ from .. import attention
 from ..block import EncoderBlockTrace
 from ..errors import InputError, ModelError
 from ..tokens import Token, clean_text
-from ..trace import ModelInfo, Trace, check_length
+from ..trace import ModelInfo, Trace, check_length, max_tokens
 from . import bart, bert, captioner, gpt2, llama, t5, vit  # noqa: F401  (each family registers itself)
 from . import resolve as checkpoint
 from .base import REGISTRY, LayerAttention, Model
@@ -45,9 +51,12 @@ from .safetensors import open_tensors
 SUPPORTED = tuple(sorted(REGISTRY, key=lambda t: (REGISTRY[t].reads_images,
                                                   getattr(REGISTRY[t], "encoder_decoder", False))))
 PAD = "[PAD]"
+#: how to see a text too long for a full trace of one layer
+SUMMARY_FIX = ("give a shorter text (explain, heads and mask --model show one layer of a longer text as a summary, "
+               "computed tile by tile)")
 
 __all__ = ["SUPPORTED", "Model", "ModelError", "block_trace", "encode", "fetch", "hidden_states", "load_model",
-           "logits", "model_trace", "model_traces"]
+           "logits", "model_summary", "model_trace", "model_trace_or_summary", "model_traces"]
 
 
 def load_model(spec: str | os.PathLike) -> Model:
@@ -89,9 +98,10 @@ def encode(model: Model, text: str, *, pad_to: int | None = None) -> tuple[Token
     return _tokens(model, clean_text(text), pad_to)[0]
 
 
-def _tokens(model: Model, text: str, pad_to: int | None, n_layers: int = 1) -> tuple[tuple[Token, ...], int]:
-    """(tokens, how many of them are the text's, before any [PAD]); a trace of `n_layers` layers, every head,
-    must fit attnviz's limit on T × T cells."""
+def _tokens(model: Model, text: str, pad_to: int | None, n_layers: int = 1, *, full: bool = True
+            ) -> tuple[tuple[Token, ...], int]:
+    """(tokens, how many of them are the text's, before any [PAD]); a full trace (`full`) of `n_layers` layers,
+    every head, must fit attnviz's limit on T × T cells, and any text the model's position limit."""
     if model.tokenizer is None:
         raise InputError(f"{model.name} is an image model ({model.architecture}): it reads images, not text; "
                          "give --image FILE instead of a text")
@@ -105,31 +115,35 @@ def _tokens(model: Model, text: str, pad_to: int | None, n_layers: int = 1) -> t
         end = tokens[-1].end
         tokens += tuple(Token(PAD, model.pad_piece, model.arch.pad_id, end, end, special=True)
                         for _ in range(pad_to - n_real))
-    check_length(tokens, model.n_heads, n_layers=n_layers)
+    if full:
+        check_length(tokens, model.n_heads, n_layers=n_layers, fix=None if n_layers > 1 else SUMMARY_FIX)
     if len(tokens) > model.arch.position_limit:
         raise InputError(f"the text has {len(tokens)} tokens; {model.name} reads at most "
                          f"{model.arch.position_limit}: give a shorter text")
     return tokens, n_real
 
 
-def _prepare(model: Model, text: str, causal: bool | None, pad_to: int | None, n_layers: int = 1
-             ) -> tuple[str, tuple[Token, ...], np.ndarray, np.ndarray | None, bool]:
+def _prepare(model: Model, text: str, causal: bool | None, pad_to: int | None, n_layers: int = 1, *,
+             full: bool = True) -> tuple[str, tuple[Token, ...], np.ndarray, np.ndarray | None, bool]:
     """(clean text, tokens, ids (T,), mask (T, S) or None, causal).
 
     mask: causal (key j ≤ query i) when causal, and/or padding (every query sees the text's keys only, as in
-    transformers: a [PAD] query still attends to the real keys); None when nothing is hidden."""
+    transformers: a [PAD] query still attends to the real keys); None when nothing is hidden, and always None
+    without `full` (the summary path describes its mask tile by tile, and has no padding)."""
     if getattr(model.arch, "encoder_decoder", False):
         raise InputError(f"{model.name} is an encoder–decoder ({model.architecture}): this view shows one stack; "
                          "use `attnviz explain TEXT --model …` (encoder, or --decoder TARGET), `attnviz cross` "
                          "or `attnviz flow`")
     text = clean_text(text)
-    tokens, n_real = _tokens(model, text, pad_to, n_layers)
+    tokens, n_real = _tokens(model, text, pad_to, n_layers, full=full)
     ids = np.array([tk.id for tk in tokens], dtype=np.int64)  # (T,)
     if int(ids.max()) >= model.arch.vocab:
         raise ModelError(f"{model.path / 'tokenizer.json'} gave token id {int(ids.max())} but the embedding table "
                          f"has {model.arch.vocab} rows: the tokenizer does not belong to this model")
     causal = model.causal if causal is None else bool(causal)
     t = len(tokens)
+    if not full:
+        return text, tokens, ids, None, causal
     mask = attention.causal_mask(t) if causal else None  # (T, T)
     if n_real < t:
         padding = attention.padding_mask(np.arange(t) < n_real, t)  # (T, T)
@@ -163,6 +177,50 @@ def model_trace(model: Model, text: str, layer: int, *, causal: bool | None = No
     text, tokens, ids, mask, causal = _prepare(model, text, causal, pad_to)
     run = model.arch.forward(model.tensors, ids, mask, layer, finish=False, keep={layer})
     return _trace(model, text, tokens, causal, layer, run.layers[layer])
+
+
+def model_summary(model: Model, text: str, layer: int, *, causal: bool | None = None, top_k: int | None = None,
+                  progress=None):
+    """Layer `layer`'s self-attention for `text` as a SummaryTrace (attnviz.summary), in O(T) memory: layers
+    0 … layer−1 run whole with their heads computed tile by tile, then each head of `layer` is summarized — per
+    query its top keys and weights, entropy, m, ℓ and output; block-pooled matrices; concat and W_O — with the
+    family's scale, soft-cap, sliding window, GQA, q/k norm and RoPE (models/long.py). Any length up to the
+    model's position limit; no padding. causal as in model_trace. progress(rows, total) as query rows are done.
+    """
+    from ..summary import TOP_K, SummaryTrace, pool_starts
+    from .long import summary_forward
+
+    layer = _check_layer(model, layer)
+    text, tokens, ids, _, causal = _prepare(model, text, causal, None, full=False)
+    arch, t = model.arch, len(tokens)
+    top_k = TOP_K if top_k is None else top_k
+    _, ls = summary_forward(arch, model.tensors, ids, layer, causal, top_k=top_k, progress=progress)
+    g, h = arch.n_kv_heads, arch.n_heads
+    hd = ls.heads[0]
+    return SummaryTrace(tokens, tokens, ls.heads, ls.concat, ls.output, model.d_model, arch.d_k, hd.output.shape[1],
+                        None, causal, str(model.path), text, max_tokens(h), pool_starts(t), pool_starts(t),
+                        None if ls.mask is None else ls.mask.window, None if ls.rope is None else float(ls.rope.base),
+                        None if g == h else g, top_k, ModelInfo(model.name, model.architecture, layer, model.n_layers),
+                        arch.attention_scale(layer), arch.softcap(layer))
+
+
+def model_trace_or_summary(model: Model, text: str, layer: int, *, causal: bool | None = None,
+                           pad_to: int | None = None, progress=None):
+    """model_trace, or past the full trace's limit (trace.max_tokens of the model's heads) model_summary, which
+    has no --pad-to; the model's position limit applies to both."""
+    from ..summary import needs_summary
+
+    layer = _check_layer(model, layer)
+    if getattr(model.arch, "encoder_decoder", False):
+        return model_trace(model, text, layer, causal=causal, pad_to=pad_to)  # its one-line refusal
+    tokens, _ = _tokens(model, clean_text(text), pad_to, full=False)
+    if not needs_summary(len(tokens), model.n_heads):
+        return model_trace(model, text, layer, causal=causal, pad_to=pad_to)
+    if pad_to is not None:
+        raise InputError(f"--pad-to {pad_to}: {len(tokens)} tokens are past the {max_tokens(model.n_heads)} of a full "
+                         f"trace with {model.n_heads} heads, and the summary made for longer texts has no padding: "
+                         "drop --pad-to or give a shorter text")
+    return model_summary(model, text, layer, causal=causal, progress=progress)
 
 
 def model_traces(model: Model, text: str, *, layers: list[int] | None = None, causal: bool | None = None,

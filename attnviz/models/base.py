@@ -21,6 +21,7 @@ Arrays are float32 like the checkpoints; norms' statistics and the softmax in fl
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -30,40 +31,13 @@ import numpy as np
 from .. import attention
 from ..errors import ModelError
 from ..layers import BlockParams, FFNTrace, Norm, NormTrace, ffn_trace, matmul, sublayer
-from ..layers import activation as find_activation
 from ..tokens import Tokenizer
 from ..trace import AttentionInfo, HeadTrace, RopeInfo
-from .config import config_float, config_int  # noqa: F401  (the families import them from here)
+from .config import activation, check_tensors, config_float, config_int  # noqa: F401  (families use them)
 from .guard import check_finite, quiet, stack_label
 
 #: model_type → the Architecture subclass that runs it; filled by Architecture.__init_subclass__.
 REGISTRY: dict[str, type[Architecture]] = {}
-
-
-# --- config and tensor checks --------------------------------------------------------------------
-
-def activation(name: Any, config_path: Path, key: str = "hidden_act"):
-    """The activation named by the config's `key`; a ModelError naming the known ones otherwise."""
-    if not isinstance(name, str):
-        raise ModelError(f"{config_path}: {key} = {name!r} is not the name of an activation (a string such as "
-                         "\"gelu\"): fix the config")
-    try:
-        return find_activation(name)
-    except (ValueError, TypeError) as exc:
-        raise ModelError(f"{config_path}: {exc}") from None
-
-
-def check_tensors(tensors: Any, expected: dict[str, tuple[int, ...]], config_path: Path) -> None:
-    """Every expected tensor is in the file with the shape config.json implies."""
-    missing = [name for name in expected if name not in tensors]
-    if missing:
-        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
-        raise ModelError(f"{Path(tensors.path).name} does not match {config_path.name}: it has no {shown} "
-                         "(a different model, or a config for another size): use the files saved together")
-    for name, shape in expected.items():
-        if tensors.shape(name) != shape:
-            raise ModelError(f"{Path(tensors.path).name} does not match {config_path.name}: {name} has shape "
-                             f"{tensors.shape(name)}, the config implies {shape}: use the files saved together")
 
 
 # --- what one layer computes ---------------------------------------------------------------------
@@ -283,19 +257,26 @@ def linear(x: np.ndarray, w, b: np.ndarray | None, exact: bool = False) -> np.nd
 
 
 def run_layer(arch: Architecture, tensors: Any, i: int, h: np.ndarray, mask: np.ndarray | None, e: np.ndarray,
-              p: np.ndarray, positions: np.ndarray, attention_only: bool = False) -> LayerRun:
-    """Layer i on its input h (T, d_model), pre-norm or post-norm (see the module docstring)."""
+              p: np.ndarray, positions: np.ndarray, attention_only: bool = False,
+              attend: Callable[[AttentionWeights, int, np.ndarray], Any] | None = None) -> LayerRun:
+    """Layer i on its input h (T, d_model), pre-norm or post-norm (see the module docstring).
+
+    attend(w, i, x), when given, replaces `self_attention` (and the (T, S) mask): what it returns is kept as the
+    run's attention and its `.output` (T, d_model) goes on through the layer (models/long.py: tile by tile)."""
     norms = arch.layer_norms(tensors, i) if arch.norm_first else None  # a post-norm layer needs them after
     norm1 = norms[0](h) if arch.norm_first else None
     x = norm1.output if arch.norm_first else h  # (T, d_model) what Q, K, V are projected from
-    window = arch.window(i)
-    if window is not None:
-        sliding = attention.sliding_window_mask(len(h), window)  # (T, T)
-        mask = sliding if mask is None else mask & sliding
-    first = i == 0
-    attn = self_attention(arch, arch.attention_weights(tensors, i), i, x, mask, positions,
-                          e if first else x, p if first else np.zeros_like(x),
-                          arch.position_bias(tensors, i, len(x), len(x)))
+    if attend is not None:
+        attn = attend(arch.attention_weights(tensors, i), i, x)
+    else:
+        window = arch.window(i)
+        if window is not None:
+            sliding = attention.sliding_window_mask(len(h), window)  # (T, T)
+            mask = sliding if mask is None else mask & sliding
+        first = i == 0
+        attn = self_attention(arch, arch.attention_weights(tensors, i), i, x, mask, positions,
+                              e if first else x, p if first else np.zeros_like(x),
+                              arch.position_bias(tensors, i, len(x), len(x)))
     if attention_only:
         return LayerRun(attn, arch.norm_first, norm1=norm1)
     params = arch.block_params(tensors, i)
@@ -319,6 +300,41 @@ def run_layer(arch: Architecture, tensors: Any, i: int, h: np.ndarray, mask: np.
                     pa, second.post)
 
 
+@dataclass(frozen=True)
+class Projection:
+    """One layer's queries, keys and values per head, ready for the scores (after any q/k norm and RoPE)."""
+
+    q: np.ndarray  # (h, T, d_k)
+    k: np.ndarray  # (g, S, d_k)
+    v: np.ndarray  # (g, S, d_v)
+    q_plain: np.ndarray  # (h, T, d_k) before RoPE (q itself without RoPE)
+    k_plain: np.ndarray  # (g, S, d_k)
+    rope: RopeInfo | None = None
+
+
+def project(arch: Architecture, w: AttentionWeights, i: int, x: np.ndarray, positions: np.ndarray) -> Projection:
+    """Layer i's q = x W_Q + b_Q, k, v → heads → [RMSNorm q, k per head] → [RoPE q, k]; x (T, d_model).
+    Shared by the full trace (self_attention) and the tiled path (models/long.py)."""
+    h, g, exact = arch.n_heads, arch.n_kv_heads, arch.exact_projections
+    q = attention.split_heads(linear(x, w.w_q, w.b_q, exact), h)  # (h, T, d_k)
+    k = attention.split_heads(linear(x, w.w_k, w.b_k, exact), g)  # (g, S, d_k)
+    v = attention.split_heads(linear(x, w.w_v, w.b_v, exact), g)  # (g, S, d_v)
+    if w.q_norm is not None:
+        q = w.q_norm(q).output  # (h, T, d_k) each head's row normed over d_k
+        k = w.k_norm(k).output  # (g, S, d_k)
+    rope = arch.rope(i)
+    if rope is None:
+        return Projection(q, k, v, q, k)
+    from .. import positions as pos  # imported only for rotary models
+
+    angles = pos.rope_angles(positions, rope, seq_len=len(positions))  # (T, rotary_dim / 2)
+    rope_info = RopeInfo(angles, angles, rope.rotary_dim, rope.base, rope.scaling, rope.attention_factor,
+                         pos.rope_inv_freq(rope, len(positions)), np.asarray(positions))
+    return Projection(pos.apply_rope(q, angles, rope.attention_factor).astype(np.float32),  # (h, T, d_k)
+                      pos.apply_rope(k, angles, rope.attention_factor).astype(np.float32),  # (g, S, d_k)
+                      v, q, k, rope_info)
+
+
 def self_attention(arch: Architecture, w: AttentionWeights, i: int, x: np.ndarray, mask: np.ndarray | None,
                    positions: np.ndarray, embeddings: np.ndarray, positions_rows: np.ndarray,
                    bias: np.ndarray | None = None) -> LayerAttention:
@@ -331,23 +347,8 @@ def self_attention(arch: Architecture, w: AttentionWeights, i: int, x: np.ndarra
     Query head j reads K/V head j // (h/g) (grouped-query attention; g = h is plain multi-head attention).
     """
     h, g = arch.n_heads, arch.n_kv_heads
-    exact = arch.exact_projections
-    q = attention.split_heads(linear(x, w.w_q, w.b_q, exact), h)  # (h, T, d_k)
-    k = attention.split_heads(linear(x, w.w_k, w.b_k, exact), g)  # (g, S, d_k)
-    v = attention.split_heads(linear(x, w.w_v, w.b_v, exact), g)  # (g, S, d_v)
-    if w.q_norm is not None:
-        q = w.q_norm(q).output  # (h, T, d_k) each head's row normed over d_k
-        k = w.k_norm(k).output  # (g, S, d_k)
-    rope = arch.rope(i)
-    rope_info, q_plain, k_plain = None, q, k
-    if rope is not None:
-        from .. import positions as pos  # imported only for rotary models
-
-        angles = pos.rope_angles(positions, rope, seq_len=len(positions))  # (T, rotary_dim / 2)
-        q = pos.apply_rope(q, angles, rope.attention_factor).astype(np.float32)  # (h, T, d_k)
-        k = pos.apply_rope(k, angles, rope.attention_factor).astype(np.float32)  # (g, S, d_k)
-        rope_info = RopeInfo(angles, angles, rope.rotary_dim, rope.base, rope.scaling, rope.attention_factor,
-                             pos.rope_inv_freq(rope, len(positions)), np.asarray(positions))
+    pr = project(arch, w, i, x, positions)
+    q, k, v, q_plain, k_plain, rope = pr.q, pr.k, pr.v, pr.q_plain, pr.k_plain, pr.rope
     scale, cap, window = arch.attention_scale(i), arch.softcap(i), arch.window(i)
     plain = scale is None and cap is None and bias is None
     group = h // g
@@ -372,7 +373,7 @@ def self_attention(arch: Architecture, w: AttentionWeights, i: int, x: np.ndarra
     info = None
     if not plain or g != h or rope is not None or window is not None or w.q_norm is not None:
         d_k = q.shape[-1]
-        info = AttentionInfo(g, float(d_k ** -0.5) if scale is None else float(scale), cap, window, rope_info,
+        info = AttentionInfo(g, float(d_k ** -0.5) if scale is None else float(scale), cap, window, rope,
                              w.q_norm is not None, None if bias is None else "relative")
     return LayerAttention(x, embeddings, positions_rows, tuple(heads), concat, output, info)
 

@@ -14,6 +14,8 @@ it up front keeps a config such as `num_hidden_layers: 100000000` from allocatin
     config_id(config, folder, name, vocab, default)  a token id in [0, vocab) (a list: its first entry)
     check_sizes(tensors, folder, layers={key: n}, sizes={key: n})
     read_json(path, what)                            json.loads with nesting depth and encoding as ModelErrors
+    activation(name, config_path, key)               the activation a config names
+    check_tensors(tensors, expected, config_path)    every expected tensor present with its shape
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelError
+from ..layers import activation as find_activation
 
 _MISSING = object()
 
@@ -144,3 +147,29 @@ def read_json(path: Path, what: str) -> Any:
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else " ".join(str(exc).split())[:120]
         raise ModelError(f"{path} is not readable JSON ({reason}): {what}") from None
+
+
+# --- activation names and tensor shapes --------------------------------------------------------------------
+
+def activation(name: Any, config_path: Path, key: str = "hidden_act"):
+    """The activation named by the config's `key`; a ModelError naming the known ones otherwise."""
+    if not isinstance(name, str):
+        raise ModelError(f"{config_path}: {key} = {name!r} is not the name of an activation (a string such as "
+                         "\"gelu\"): fix the config")
+    try:
+        return find_activation(name)
+    except (ValueError, TypeError) as exc:
+        raise ModelError(f"{config_path}: {exc}") from None
+
+
+def check_tensors(tensors: Any, expected: dict[str, tuple[int, ...]], config_path: Path) -> None:
+    """Every expected tensor is in the file with the shape config.json implies."""
+    missing = [name for name in expected if name not in tensors]
+    if missing:
+        shown = ", ".join(missing[:3]) + (f" and {len(missing) - 3} more" if len(missing) > 3 else "")
+        raise ModelError(f"{Path(tensors.path).name} does not match {config_path.name}: it has no {shown} "
+                         "(a different model, or a config for another size): use the files saved together")
+    for name, shape in expected.items():
+        if tensors.shape(name) != shape:
+            raise ModelError(f"{Path(tensors.path).name} does not match {config_path.name}: {name} has shape "
+                             f"{tensors.shape(name)}, the config implies {shape}: use the files saved together")

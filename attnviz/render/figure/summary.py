@@ -25,9 +25,12 @@ def summary_figure(summary, *, head: int = 0, theme: str = "light", lang: str = 
     t, s = len(summary.query_tokens), len(summary.key_tokens)
     ko = lang == "ko"
     fig = Figure(figsize=(12, 6.2), facecolor=th.bg)
-    fig.suptitle((f"요약 트레이스 · 토큰 {t:,}개 · 헤드 {head + 1}: 블록으로 묶은 행렬 "
+    info = summary.model
+    where = "" if info is None else (f"{info.name[:40]} · 레이어 {info.layer} · " if ko else
+                                     f"{info.name[:40]} · layer {info.layer} · ")
+    fig.suptitle((f"요약 트레이스 · {where}토큰 {t:,}개 · 헤드 {head + 1}: 블록으로 묶은 행렬 "
                   "(T × S를 들지 않고 타일마다 계산)"
-                  if ko else f"Summary trace · {t:,} tokens · head {head + 1}: block-pooled matrices "
+                  if ko else f"Summary trace · {where}{t:,} tokens · head {head + 1}: block-pooled matrices "
                              "(computed tile by tile, never holding T × S)"),
                  color=th.fg, family=FONT_FAMILY, fontsize=12)
     hidden = hd.pooled_hidden

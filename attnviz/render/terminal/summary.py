@@ -28,6 +28,36 @@ def _vector(values, view: View, room: int) -> str:
     return out + "]"
 
 
+def _model_lines(summary: SummaryTrace, view: View) -> list[Text]:
+    """Which checkpoint and layer (and what ran before it), then the parts of the attention beyond plain
+    multi-head attention: K/V heads, RoPE, the scale, soft-capping."""
+    lines = []
+    info = summary.model
+    if info is not None:
+        lines.append(Text(word("summary_model", view.lang).format(name=short(info.name, 32), layer=info.layer,
+                                                                    last=info.n_layers - 1, arch=info.architecture),
+                          style="bold"))
+        if info.layer > 0:
+            layers = (word("summary_layer0", view.lang) if info.layer == 1 else
+                      word("summary_layers", view.lang).format(prev=info.layer - 1))
+            lines.append(Text(word("summary_before", view.lang).format(layers=layers), style="dim"))
+    extras = []
+    if summary.kv_heads is not None:
+        extras.append(word("summary_kv", view.lang).format(g=summary.kv_heads))
+    if summary.rope_theta is not None:
+        extras.append(word("summary_rope", view.lang).format(theta=f"{summary.rope_theta:g}"))
+    if summary.scale is not None:
+        inverse_square = 1.0 / (summary.scale * summary.scale)  # Gemma: query_pre_attn_scalar
+        near = round(inverse_square)
+        expr = f"1/√{near}" if abs(inverse_square - near) < 1e-6 * inverse_square else f"{summary.scale:.6g}"
+        extras.append(word("summary_scale", view.lang).format(expr=expr))
+    if summary.softcap is not None:
+        extras.append(word("summary_softcap", view.lang).format(cap=f"{summary.softcap:g}"))
+    if extras:
+        lines.append(Text(" · ".join(extras), style="dim"))
+    return lines
+
+
 def summary_view(summary: SummaryTrace, *, focus: int = 0, head: int = 0, view: View) -> Group:
     """[Summary trace] why, and what it keeps ↓ [Q focus] its top-k keys, m, ℓ, H, output, Z ↓
     [Every query] top key, its weight, H, m, ℓ per query."""
@@ -38,9 +68,10 @@ def summary_view(summary: SummaryTrace, *, focus: int = 0, head: int = 0, view: 
     hd = summary.heads[head]
     mask = (word("summary_window", view.lang).format(w=summary.window) if summary.window is not None else
             word("summary_causal" if summary.causal else "summary_nomask", view.lang))
+    why = _note("summary", view, cells=f"{t * len(summary.key_tokens):,}", limit=f"{summary.limit:,}",
+                k=summary.top_k)
     parts: list[RenderableType] = [_panel(
-        "summary", _note("summary", view, cells=f"{t * len(summary.key_tokens):,}", limit=f"{summary.limit:,}",
-                         k=summary.top_k), view, t=f"{t:,}",
+        "summary", Group(why, *_model_lines(summary, view)), view, t=f"{t:,}",
         subtitle=word("summary_mask", view.lang).format(mask=mask, h=summary.n_heads, d_k=summary.d_k)), ARROW]
 
     keys = summary.key_tokens

@@ -32,4 +32,13 @@ WORDS.update({
     "summary_nomask": ("no mask", "마스크 없음"),
     "summary_causal": ("causal mask", "룩어헤드 마스크"),
     "summary_window": ("sliding window {w}", "슬라이딩 윈도 {w}"),
+    "summary_model": ("{name} ({arch}) · layer {layer} of layers 0–{last}",
+                      "{name} ({arch}) · 레이어 0–{last} 중 레이어 {layer}"),
+    "summary_before": ("{layers} ran first, their heads tile by tile", "{layers}을 먼저 실행 (헤드는 타일마다)"),
+    "summary_layers": ("layers 0–{prev}", "레이어 0–{prev}"),
+    "summary_layer0": ("layer 0", "레이어 0"),
+    "summary_kv": ("{g} K/V heads (GQA)", "K/V 헤드 {g}개 (GQA)"),
+    "summary_rope": ("RoPE θ = {theta}", "RoPE θ = {theta}"),
+    "summary_scale": ("scale × {expr}", "스케일 × {expr}"),
+    "summary_softcap": ("soft-cap {cap}", "소프트캡 {cap}"),
 })
