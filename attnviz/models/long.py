@@ -16,7 +16,9 @@ the output in float64, as there).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -31,6 +33,7 @@ from .base import Architecture, AttentionWeights, project, run_layer
 from .guard import check_finite, quiet, stack_label
 
 ROWS = 1024  # rows of a layer's norms, residuals and FFN at a time (its heads need every row)
+HEAD_THREADS = min(2, os.cpu_count() or 1)  # heads computed at once, each on its own thread
 
 
 @dataclass(frozen=True)
@@ -66,18 +69,21 @@ def _heads(arch: Architecture, w: AttentionWeights, i: int, x: np.ndarray, posit
     pr = project(arch, w, i, x, positions)  # q (h, T, d_k), k and v (g, S, d)
     mask, scale, cap = tile_mask(arch, i, causal), arch.attention_scale(i), arch.softcap(i)
     group = h // g
-    outputs, heads = [], []
-    for j in range(h):
+
+    def head(j: int):
         kv = j // group  # the K/V head query head j reads
         if summarize:
             hs = summarize_head(pr.q[j], pr.k[kv], pr.v[kv], mask, scale=scale, softcap=cap, top_k=top_k,
                                 progress=tick)
-            heads.append(hs if g == h else replace(hs, kv_head=kv))
-            outputs.append(hs.output)  # (T, d_v)
-        else:
-            outputs.append(attention.tiled_attention_with_stats(
-                pr.q[j], pr.k[kv], pr.v[kv], TILE_KEYS, mask, query_block=TILE_QUERIES, scale=scale, softcap=cap,
-                dtype=np.float64, progress=tick)[0])  # (T, d_v)
+            return hs if g == h else replace(hs, kv_head=kv)
+        return attention.tiled_attention_with_stats(
+            pr.q[j], pr.k[kv], pr.v[kv], TILE_KEYS, mask, query_block=TILE_QUERIES, scale=scale, softcap=cap,
+            dtype=np.float64, progress=tick)[0]  # (T, d_v)
+
+    with ThreadPoolExecutor(HEAD_THREADS) as pool:  # numpy releases the GIL in the tiles' products and exps
+        done = list(pool.map(head, range(h)))
+    heads = done if summarize else []
+    outputs = [hs.output for hs in done] if summarize else done  # (T, d_v) each
     concat = attention.merge_heads(np.stack(outputs))  # (T, h·d_v) float64
     output = matmul(concat, w.w_o)  # (T, d_model) in float64, as concat is (as base.self_attention)
     if w.b_o is not None:
