@@ -108,6 +108,8 @@ class Llama(Architecture):
         eps = config_float(config, folder, "rms_norm_eps", 1e-6, null_is_default=False)
         act_key = "hidden_activation" if config.get("hidden_activation") is not None else "hidden_act"
         act_name = "silu" if config.get(act_key) is None else config[act_key]
+        if model_type == "gemma" and act_name == "gelu":  # transformers' GemmaConfig: the hub's "gelu" is tanh gelu
+            act_name = "gelu_pytorch_tanh"
         activation(act_name, path, act_key)
         if config_bool(config, folder, "mlp_bias", False):
             raise ModelError(f"{path}: mlp_bias is true; attnviz runs gated FFNs without biases, as every "

@@ -1,6 +1,6 @@
-"""Make tests/fixtures/tiny-{llama,mistral,qwen2,qwen3,gemma2,gemma3,phi3} and tests/golden/decoders_golden.npz.
+"""Make tests/fixtures/tiny-{llama,mistral,qwen2,qwen3,gemma,gemma2,gemma3,phi3} and tests/golden/decoders_golden.npz.
 
-Decoder-only checkpoints of seven families, tiny and random (seed SEED), with the features each family adds to
+Decoder-only checkpoints of eight families, tiny and random (seed SEED), with the features each family adds to
 the plain causal transformer, run by transformers in float32 with eager attention. attnviz never imports torch:
 this script is run by hand in a separate virtual environment, its outputs are committed, and the tests compare
 attnviz's numpy forward pass with them. From the repository root:
@@ -95,6 +95,13 @@ def _qwen2_legacy(d: dict) -> None:
     d.update(sliding_window=WINDOW, use_sliding_window=False, max_window_layers=1)  # the window is *not* used
 
 
+def _gemma_legacy(d: dict) -> None:
+    """As google/gemma-2b's config.json: rope_theta, rope_scaling null, and hidden_act "gelu", which transformers'
+    GemmaConfig reads as gelu_pytorch_tanh (the released weights were trained with the tanh form)."""
+    _rope(10_000.0, None)(d)
+    d["hidden_act"] = "gelu"
+
+
 def _gemma2_legacy(d: dict) -> None:
     _rope(10_000.0, None)(d)
     d.pop("layer_types")  # transformers' default for Gemma 2: sliding, full, sliding, …
@@ -135,6 +142,7 @@ def fixtures() -> list[Fixture]:
     gemma = {"head_dim": 16, "hidden_activation": "gelu_pytorch_tanh", "sliding_window": WINDOW,
              "pad_token_id": gm("<pad>"), "eos_token_id": gm("<eos>"), "bos_token_id": gm("<bos>"),
              "rms_norm_eps": 1e-6, "tie_word_embeddings": True}
+    gemma1 = {k: v for k, v in gemma.items() if k not in ("hidden_activation", "sliding_window")}  # Gemma 1 has neither
     return [
         Fixture("llama", transformers.LlamaConfig(
             vocab_size=llama_tok.get_vocab_size(), rms_norm_eps=1e-5, tie_word_embeddings=True,
@@ -164,6 +172,13 @@ def fixtures() -> list[Fixture]:
             eos_token_id=q3("<|im_end|>"), pad_token_id=q3("<|endoftext|>"), **SIZE),
             qwen3_tok, torch.bfloat16, "q_norm/k_norm (RMSNorm per head), head_dim 16 != 32/4, GQA 4/2, tied, "
             "non-special added tokens, bf16"),
+        Fixture("gemma", transformers.GemmaConfig(
+            vocab_size=gemma_tok.get_vocab_size(), hidden_act="gelu_pytorch_tanh",
+            rope_parameters={"rope_type": "default", "rope_theta": 10_000.0},
+            **gemma1, **{**SIZE, "num_key_value_heads": 1}), gemma_tok, torch.bfloat16,
+            "multi-query attention (4 query heads, 1 K/V head, as Gemma-2B), head_dim 16 != 32/4, GeGLU with the tanh "
+            "gelu that the hub's hidden_act \"gelu\" means, (1 + w) RMSNorm, embeddings times sqrt(32), tied, bf16",
+            legacy=_gemma_legacy, ablations={"tanh gelu (exact gelu instead)": _set(hidden_act="gelu")}),
         Fixture("gemma2", transformers.Gemma2Config(
             vocab_size=gemma_tok.get_vocab_size(), query_pre_attn_scalar=12, attn_logit_softcapping=5.0,
             final_logit_softcapping=3.0, rope_parameters={"rope_type": "default", "rope_theta": 10_000.0},
@@ -223,7 +238,7 @@ def check_same_config(want: transformers.PretrainedConfig, got: transformers.Pre
     def plain(value):  # the hub's "type" is an alias transformers keeps next to "rope_type"
         return {k: plain(v) for k, v in value.items() if k != "type"} if isinstance(value, dict) else value
 
-    for key in ("rope_parameters", "layer_types", "sliding_window", "vocab_size", "head_dim"):
+    for key in ("rope_parameters", "layer_types", "sliding_window", "vocab_size", "head_dim", "hidden_act"):
         a, b = plain(getattr(want, key, None)), plain(getattr(got, key, None))
         if a != b:
             sys.exit(f"{folder}/config.json: {key} loads as {b}, the model was made with {a}")
