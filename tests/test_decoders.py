@@ -170,3 +170,19 @@ def test_sharded_checkpoint_opens_only_the_shards_it_reads():
     assert (FIXTURES / "tiny-mistral" / "model.safetensors.index.json").is_file()
     assert not (FIXTURES / "tiny-mistral" / "model.safetensors").exists()
     assert len(set(m.tensors.weight_map.values())) >= 2
+
+
+@pytest.mark.parametrize("family", ["gemma", "gemma2"])
+def test_a_gemma_config_without_its_activation_uses_transformers_default(tmp_path, family):
+    """transformers' Gemma configs default to gelu_pytorch_tanh (not the Llama family's silu) when config.json
+    names no activation, as exporters other than transformers may write it."""
+    import json
+    import shutil
+
+    folder = tmp_path / family
+    shutil.copytree(FIXTURES / f"tiny-{family}", folder)
+    config = json.loads((folder / "config.json").read_text())
+    assert config.pop("hidden_act", None) or config.pop("hidden_activation", None)
+    (folder / "config.json").write_text(json.dumps(config))
+    got = logits(load_model(folder), text(family, "en"))[-1]
+    np.testing.assert_allclose(got, golden()[f"{family}/en/last_logits"], atol=1e-4)

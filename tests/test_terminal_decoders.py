@@ -168,7 +168,7 @@ def test_qwen3_qk_norm_line():
     assert "before RoPE" in out
 
 
-@pytest.mark.parametrize("family", ["llama", "mistral", "qwen2", "qwen3", "phi3", "gemma2", "gemma3"])
+@pytest.mark.parametrize("family", ["llama", "mistral", "qwen2", "qwen3", "phi3", "gemma", "gemma2", "gemma3"])
 def test_every_family_fits_80_columns_in_both_languages(family):
     for layer in (0, 1):
         trace = model_attention(FIXTURES / f"tiny-{family}", TEXT, layer)

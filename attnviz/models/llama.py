@@ -107,7 +107,8 @@ class Llama(Architecture):
         max_positions = config_int(config, folder, "max_position_embeddings", default=4096)
         eps = config_float(config, folder, "rms_norm_eps", 1e-6, null_is_default=False)
         act_key = "hidden_activation" if config.get("hidden_activation") is not None else "hidden_act"
-        act_name = "silu" if config.get(act_key) is None else config[act_key]
+        default = "gelu_pytorch_tanh" if model_type.startswith("gemma") else "silu"  # transformers' config defaults
+        act_name = default if config.get(act_key) is None else config[act_key]
         if model_type == "gemma" and act_name == "gelu":  # transformers' GemmaConfig: the hub's "gelu" is tanh gelu
             act_name = "gelu_pytorch_tanh"
         activation(act_name, path, act_key)
