@@ -2,7 +2,7 @@
 
 A checkpoint stores a linear layer's weight as Wᵀ, (d_out, d_in), often in bfloat16. Converting the whole of it to
 float32 before `x @ W` writes twice its size to memory and reads it back; `HalfMatrix` instead converts a block of
-rows at a time (64 rows: a few hundred KiB, which stay in the cache) and multiplies it at once:
+rows at a time (64 rows or 512 KiB, which stay in the cache) and multiplies it at once:
 
     x @ W = [x @ B₀ᵀ | x @ B₁ᵀ | …]      B_b = float32(rows b·n … (b+1)·n − 1 of Wᵀ)   (T, d_out)
 
@@ -19,7 +19,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-BLOCK_ROWS = 64  # stored rows converted per block: narrower blocks slow BLAS down, wider ones leave the cache
+BLOCK_ROWS = 64  # stored rows converted per block at least: narrower blocks slow BLAS down
+BLOCK_BYTES = 1 << 19  # … and up to this many float32 bytes (few calls for narrow weights; the block stays in cache)
 SPLIT_PRODUCT = 1 << 22  # multiply-adds from which a product is shared with the helper thread
 _HELPER: list = []  # the one helper thread (a ThreadPoolExecutor), started by the first large product
 
@@ -89,7 +90,7 @@ class HalfMatrix:
         dtype = np.result_type(x.dtype, np.float32)
         d_out = self.rows.shape[0]
         out = np.empty((x.shape[0], d_out), dtype=dtype)  # (T, d_out)
-        step = BLOCK_ROWS
+        step = max(BLOCK_ROWS, BLOCK_BYTES // (4 * self.rows.shape[1]))  # stored rows per block
         if x.shape[0] * self.size >= SPLIT_PRODUCT and d_out >= 2 * step and (os.cpu_count() or 1) > 1:
             half = (d_out // 2 + step - 1) // step * step  # the helper takes the columns from `half` on
             other = _helper().submit(self._blocks, x, out, half, d_out, step, dtype)

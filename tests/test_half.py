@@ -34,6 +34,7 @@ def test_a_product_equals_the_float32_weights_product(monkeypatch, bf16, split):
     rows = bf16_bits(stored) if bf16 else stored.astype(np.float16)
     w = HalfMatrix(rows, bf16=bf16)
     monkeypatch.setattr(half, "BLOCK_ROWS", 16)
+    monkeypatch.setattr(half, "BLOCK_BYTES", 0)  # blocks of 16 rows: 13 of them, the last one short
     monkeypatch.setattr(half, "SPLIT_PRODUCT", 0 if split else 1 << 62)  # the helper thread takes half, or not
     x = rng.standard_normal((5, 37)).astype(np.float32)
     full = np.asarray(w)  # (37, 203) float32
