@@ -36,6 +36,9 @@ def test_a_product_equals_the_float32_weights_product(monkeypatch, bf16, split):
     monkeypatch.setattr(half, "BLOCK_ROWS", 16)
     monkeypatch.setattr(half, "BLOCK_BYTES", 0)  # blocks of 16 rows: 13 of them, the last one short
     monkeypatch.setattr(half, "SPLIT_PRODUCT", 0 if split else 1 << 62)  # the helper thread takes half, or not
+    calls = []
+    monkeypatch.setattr(half, "_helper", lambda real=half._helper: calls.append(1) or real())
+    monkeypatch.setattr(half.os, "cpu_count", lambda: 2)
     x = rng.standard_normal((5, 37)).astype(np.float32)
     full = np.asarray(w)  # (37, 203) float32
     if bf16:
@@ -44,6 +47,7 @@ def test_a_product_equals_the_float32_weights_product(monkeypatch, bf16, split):
         np.testing.assert_array_equal(full, rows.astype(np.float32).T)
     out = matmul(x, w)
     assert out.shape == (5, 203) and out.dtype == np.float32
+    assert len(calls) == split  # the helper thread took the second half of the columns, or was not asked
     exact = x.astype(np.float64) @ full.astype(np.float64)
     np.testing.assert_allclose(out, exact, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(out, x @ full, rtol=1e-6, atol=1e-6)
