@@ -180,6 +180,24 @@ def test_export_writes_the_stage_figure(tmp_path):
     assert set(FIGURES) == set(ALL_STAGES)
 
 
+def test_export_of_several_figures_writes_all_or_none(tmp_path, monkeypatch):
+    """qkv is three figures: when the third cannot be drawn, the first two are not left behind."""
+    from attnviz.render import figure as fig
+
+    trace = Explorer(seeded_source(SEED)).trace
+    drawn = fig.stage_figure
+
+    def third_fails(trace, name, **kw):
+        if name == "v":
+            raise RuntimeError("drawing failed")
+        return drawn(trace, name, **kw)
+
+    monkeypatch.setattr(fig, "stage_figure", third_fails)
+    with pytest.raises(RuntimeError):
+        export_stage(trace, "qkv", tmp_path)
+    assert list(tmp_path.iterdir()) == []  # no q.png, k.png, nor a temp file
+
+
 def test_export_draws_what_png_draws(tmp_path):
     from attnviz.render.figure import stage_figure
 

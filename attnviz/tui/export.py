@@ -41,17 +41,20 @@ def file_names(trace: Trace, stage: str, head: int, layer: int | None = None, fm
 def export_stage(trace: Trace, stage: str, out_dir: str | Path = ".", *, head: int = 0, focus: int = 0,
                  layer: int | None = None, theme: str = "light", lang: str = "en", precision: int = 2,
                  dpi: int = 150, fmt: str = "png") -> list[Path]:
-    """Write the figure(s) of `stage` into `out_dir` (atomically, as --png does); returns the paths."""
+    """Write the figure(s) of `stage` into `out_dir` as one transaction, as --out-dir does: every file renamed into
+    place only when all are drawn and written, none of them if one fails. Returns the paths."""
+    from ..files import transaction
     from ..render import figure as fig
 
     style = dict(theme=theme, lang=lang, precision=precision)
     paths = []
-    for figure, name in zip(FIGURES[stage], file_names(trace, stage, head, layer, fmt)):
-        if figure == "mask":
-            drawn = fig.mask_figure(trace, head=head, **style)
-        elif figure == "heads":
-            drawn = fig.heads_figure(trace, focus=focus, **style)
-        else:
-            drawn = fig.stage_figure(trace, figure, head=head, **style)
-        paths.append(fig.save_view(drawn, Path(out_dir) / name, dpi=dpi))
+    with transaction():
+        for figure, name in zip(FIGURES[stage], file_names(trace, stage, head, layer, fmt)):
+            if figure == "mask":
+                drawn = fig.mask_figure(trace, head=head, **style)
+            elif figure == "heads":
+                drawn = fig.heads_figure(trace, focus=focus, **style)
+            else:
+                drawn = fig.stage_figure(trace, figure, head=head, **style)
+            paths.append(fig.save_view(drawn, Path(out_dir) / name, dpi=dpi))
     return paths
