@@ -250,3 +250,18 @@ def test_every_option_help_is_shown_whole():
         for param in cmd.params:
             text = " ".join((getattr(param, "help", None) or "").replace("\\[", "[").split())
             assert text in shown, (name, param.name, text)
+
+
+def test_help_paragraphs_wrap_to_the_terminal_and_examples_keep_their_lines():
+    """Docstrings are wrapped at 120 columns in the source: --help joins a paragraph's lines so rich wraps it to
+    the terminal (no ragged half lines at 80 columns), and keeps the lines of a paragraph marked \\b (examples)."""
+    from attnviz.cli import _unwrap
+
+    doc = "Short.\n\n    one\n    two\n\n    \b\n    Example: a\n    Other: b\n    "
+    assert _unwrap(doc) == "Short.\n\none two\n\nExample: a\nOther: b"
+    result = CliRunner().invoke(app, ["explain", "--help"], env={"COLUMNS": "80"}, terminal_width=80)
+    lines = [line.strip() for line in result.output.splitlines()]
+    start = next(i for i, line in enumerate(lines) if line.startswith("Texts of up to"))
+    paragraph = lines[start:lines.index("", start)]
+    assert len(paragraph) > 3 and all(len(line) >= 60 for line in paragraph[:-1])  # filled to the width
+    assert any(line.startswith("RoPE by hand: attnviz explain") for line in lines)  # an example, on its own line

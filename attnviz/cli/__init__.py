@@ -8,6 +8,7 @@ Exit codes: 0 success, 1 error in the input or environment (one `Error: …` lin
 """
 
 import gc
+import inspect
 import os
 import sys
 from typing import Annotated
@@ -65,6 +66,20 @@ def _root(
 
 # Each module registers its command(s) on `app` as it is imported: this order is the order in --help.
 from . import explain, mask, heads, cross, lessons, flash, block, tui, weights, survey  # noqa: E402, F401, I001
+
+
+def _unwrap(doc: str) -> str:
+    """A command's docstring as its --help text: inside a paragraph the source's line breaks become spaces, so
+    the text wraps to the terminal's width; a paragraph that starts with a \\b line (click's convention) keeps its
+    lines: examples, key lists."""
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join(p[1:].strip("\n") if p.startswith("\b") else " ".join(p.split("\n")) for p in paragraphs)
+
+
+for _typer in (app, *(group.typer_instance for group in app.registered_groups)):
+    for _command in _typer.registered_commands:
+        if _command.callback.__doc__:
+            _command.callback.__doc__ = _unwrap(_command.callback.__doc__)
 
 
 def main() -> None:

@@ -66,6 +66,7 @@ def block(
 ) -> None:
     """One transformer block: attention → residual → LayerNorm → feed-forward → residual → LayerNorm.
 
+    \b
     Example: attnviz block "고양이는 침대에서 잔다"
     Llama-style, by hand: attnviz block "고양이는 침대에서 잔다" --norm rms --ffn swiglu --pre-norm
     Decoder: attnviz block "고양이는" --decoder --source "고양이는 침대에서 잔다"
@@ -139,6 +140,7 @@ def flow(
     With --model (an encoder–decoder: T5, BART, Marian) the real model writes: each step's logits, softmax,
     top tokens, the pick (greedy: transformers' generate(do_sample=False)) and the text so far.
 
+    \b
     Example: attnviz flow "안녕하세요, 오늘 날씨는?" --steps 3 --sample top-k --k 5
     Real model: attnviz flow "고양이는 침대에서 잔다" --model DIR --steps 8
     """

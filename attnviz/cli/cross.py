@@ -70,6 +70,7 @@ def cross(
     cross-attention) the queries are the words (TARGET, or --steps generated ones) over the image's [CLS] +
     patches, and the figure is a strip: one small overlay per word.
 
+    \b
     Example: attnviz cross "고양이는 침대에서 잔다" --image samples/cat_on_bed.png --patches 4x4
     Real model: attnviz cross "고양이는 침대에서 잔다" "The cat sleeps on the bed." --model DIR --layer 1 --png a.png
     Captioner: attnviz cross "a cat on a bed" --image cat.png --model ./vit-gpt2-image-captioning --layer 11

@@ -66,26 +66,31 @@ def explain(
     """Walk a sentence through self-attention, stage by stage.
 
     tokens → X = E + P → Q, K, V → Q·Kᵀ → ÷√d_k → (mask) → softmax → weighted sum → W_O → the next layer.
+
     Today's decoders add RoPE, GQA, their own scale, soft-capping and a sliding window, each its own stage;
     --stage rope or gqa with --png saves that stage's figure (--out-dir adds 09-rope.png and 10-gqa.png).
+
     Texts of up to 4,096 tokens get a full trace (h·T² ≤ 4,096² with h heads: 2,048 for 4); longer ones get
     a summary trace computed tile by tile: per query its top keys, entropy, max, normalizer and output
     (--json: attnviz.summary/1; --png: block-pooled matrices). Seeded or --weights: any length; --model: up
     to the model's position limit (the layers before --layer also run tile by tile). Not summarized (one
     error line): --image, --decoder, --no-special, or a --stage other than all, softmax and output.
+
     Long texts: TEXT as - reads standard input (attnviz explain - < essay.txt), --file reads a UTF-8 file.
     Past 12 tokens the tables are cut and a summary line per query is added (--full shows everything).
 
     --rope turns q and k by their positions (RoPE, as Llama does) and --window hides keys more than a window
     back (Mistral), on the seeded numbers: check them by hand with d_k = 4.
 
+    \b
     Example: attnviz explain "고양이는 침대에서 잔다" --query 잔다 --png pipeline.png
     RoPE by hand: attnviz explain "고양이는 침대에서 잔다" --rope --stage rope
     Real model: attnviz explain "The cat sat on the mat" --model minilm --layer 2 --head 3
     Today's decoder: attnviz explain "The cat sat" --model ./Llama-3.2-1B --stage rope
     Image: attnviz explain --image cat.png --model ./vit-base-patch16-224 --layer 11 --query "[CLS]" --png cls.png
-    Encoder–decoder: attnviz explain "고양이는 침대에서 잔다" --model DIR --decoder "The cat sleeps." (T5 shows its
-    relative position bias where the √d_k scaling would be: T5 does not scale.)
+    Encoder–decoder: attnviz explain "고양이는 침대에서 잔다" --model DIR --decoder "The cat sleeps."
+
+    T5 shows its relative position bias where the √d_k scaling would be: T5 does not scale.
     """
     _fetch(model, download)
     if image is not None:

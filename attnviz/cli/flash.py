@@ -46,6 +46,7 @@ def flash(
     64 queries' rows are recomputed exactly for the check (no peak-memory comparison). Long texts: TEXT as -
     reads standard input, --file reads a file.
 
+    \b
     Example: attnviz flash "고양이는 침대에서 잔다" --block 2 --query 잔다
     Long: attnviz flash - --tokenizer chars --block 1024 < essay.txt
     """

@@ -78,14 +78,17 @@ def heads(
     --kv-heads G: grouped-query attention (Llama, Mistral, Qwen): G K/V heads, each shared by heads / G query
     heads; each group keeps the K and V projection of its first head.
 
+    \b
     Example: attnviz heads "고양이는 침대에서 잔다" --heads 4 --png heads.png
     GQA: attnviz heads "고양이는 침대에서 잔다" --heads 4 --kv-heads 2
     Real model, every layer: attnviz heads "The cat sat on the mat" --model minilm --layer all --png grid.png
 
     An encoder–decoder --model (T5, BART, Marian) shows its encoder's heads; --decoder TARGET the decoder's
     masked self-attention, --cross TARGET the decoder's cross-attention over TEXT (the source).
-    Cross-attention, every layer: attnviz heads "고양이는 침대에서 잔다" --model DIR --cross "The cat sleeps."
-    --layer all --png cross.png
+
+    \b
+    Cross-attention, every layer:
+    attnviz heads "고양이는 침대에서 잔다" --model DIR --cross "The cat sleeps." --layer all --png cross.png
     """
     _fetch(model, download)
     from ..pipeline import self_attention, self_attention_or_summary

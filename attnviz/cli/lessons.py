@@ -21,6 +21,7 @@ def scale(
 
     For d_k = 4, 16, 64, 256, 1024, with seeded unit-variance q and k.
 
+    \b
     Example: attnviz scale --keys 10 --png scale.png
     """
     import numpy as np
@@ -52,6 +53,7 @@ def softmax(
 ) -> None:
     """Turn a row of scores into probabilities, showing every step (− max, exp, Σ, ÷).
 
+    \b
     Example: attnviz softmax 10.5 2.3 6.1 4.4 9.7 --scale 2
     """
     from ..lessons import softmax_steps

@@ -53,6 +53,7 @@ def mask(
 
     --window W: a sliding window (Mistral, Gemma): also hidden where i − j ≥ W.
 
+    \b
     Example: attnviz mask "고양이는 침대에서 잔다" --causal --pad-to 7
     Sliding window: attnviz mask "고양이는 침대에서 잔다" --window 2
     """

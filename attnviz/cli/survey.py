@@ -60,6 +60,7 @@ def survey(
     One forward pass on TEXT and the induction input (n random tokens repeated twice) side by side, shown as
     a layers × heads grid per score. Layers count from 0, heads from 1 (L3.H5 = --layer 3 --head 5).
 
+    \b
     Example: attnviz survey "The cat sat on the mat" --model ./SmolLM2-135M --sort induction --top 10
     """
     from ..probes import survey as run
@@ -100,6 +101,7 @@ def rollout(
     Shows R through --layer as a matrix and the focus query's row as bars; with --image (a ViT --model), the
     focus row laid over the image: the standard picture of what a ViT looks at.
 
+    \b
     Example: attnviz rollout "The cat sat on the mat" --model minilm --weigh value-norm --query cat
     Image: attnviz rollout --image cat.png --model ./vit-base-patch16-224 --png rollout.png
     """
@@ -154,6 +156,7 @@ def lens(
 
     Per layer and position, the top tokens and their probabilities; the last layer is the model's own output.
 
+    \b
     Example: attnviz lens "The capital of France is" --model ./SmolLM2-135M --top 5
     """
     from ..probes import lens as run

@@ -79,6 +79,7 @@ def tui(
 ) -> None:
     """Explore attention interactively in the terminal: move the focus query, step through the stages.
 
+    \b
     ←/→ or a click on a token: the focus query.
     ↑/↓ or a click: the stage (input → Q/K/V → Q·Kᵀ → ÷√d_k → mask → softmax →
     weighted sum → output), with its explain panel and its heatmap.
@@ -86,6 +87,7 @@ def tui(
     d: dark/light.  e: save the stage as a figure in --out-dir (as --png).
     ?: the keys.  q: quit.
 
+    \b
     Example: attnviz tui "고양이는 침대에서 잔다" --heads 2
     Real model: attnviz tui "The cat sat on the mat" --model minilm --layer 2
     """

@@ -24,6 +24,7 @@ def weights_init(
 ) -> None:
     """Write seeded W_Q, W_K, W_V (d_model × heads·d_k) and W_O (heads·d_k × d_model) to a file.
 
+    \b
     Example: attnviz weights init -o w.safetensors --d-model 16 --d-k 4 --heads 4
     """
     import numpy as np
@@ -41,6 +42,7 @@ def weights_show(
 ) -> None:
     """List the tensors of a weight file with their shapes and dtypes (after validating it).
 
+    \b
     Example: attnviz weights show w.safetensors
     """
     from rich.table import Table
