@@ -229,6 +229,9 @@ def test_the_progress_bar_is_on_a_terminals_stderr_only(monkeypatch, args):
     _terminal(monkeypatch)
     drawn = cli(*args)
     assert drawn.exit_code == 0, drawn.output
+    import threading  # every bar stopped: none left refreshing (two heads' threads once started two bars)
+
+    assert not [t for t in threading.enumerate() if type(t).__name__ == "_RefreshThread"]
     assert BAR in drawn.stderr and BAR not in drawn.stdout and "%" not in drawn.stdout.split("\n")[0]
     as_json = cli(*args, "--json", "-")
     assert as_json.exit_code == 0 and as_json.stderr == "" and BAR not in as_json.stdout

@@ -152,28 +152,31 @@ class _Progress:
     DELAY = 1.0  # seconds before the bar appears
 
     def __init__(self, what: str, out) -> None:
+        import threading
         import time
 
         self.total, self.what, self.done, self.bar, self.task = 0, what, 0, None, None
         self.start = time.monotonic()
         self.enabled = out.json_out is None and _stderr_is_terminal()
+        self.lock = threading.Lock()  # a model's heads report from two threads (models/long.py)
 
     def __call__(self, rows: int, total: int) -> None:
         import time
 
-        self.done, self.total = self.done + rows, total
-        if not self.enabled:
-            return
-        if self.bar is None and time.monotonic() - self.start > self.DELAY:
-            from rich.console import Console
-            from rich.progress import Progress
+        with self.lock:
+            self.done, self.total = self.done + rows, total
+            if not self.enabled:
+                return
+            if self.bar is None and time.monotonic() - self.start > self.DELAY:
+                from rich.console import Console
+                from rich.progress import Progress
 
-            console = Console(stderr=True, force_terminal=True)  # stderr is a terminal (checked above)
-            self.bar = Progress(console=console, transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task(self.what, total=self.total)
-        if self.bar is not None:
-            self.bar.update(self.task, completed=self.done)
+                console = Console(stderr=True, force_terminal=True)  # stderr is a terminal (checked above)
+                self.bar = Progress(console=console, transient=True)
+                self.bar.start()
+                self.task = self.bar.add_task(self.what, total=self.total)
+            if self.bar is not None:
+                self.bar.update(self.task, completed=self.done)
 
     def close(self) -> None:
         if self.bar is not None:
