@@ -76,7 +76,8 @@ def survey(model: Model, text: str, *, n: int = 20, seed: int = 0) -> Survey:
     tokens = encode(model, text)
     if any(tk.id >= model.arch.vocab for tk in tokens):
         model_traces(model, text, layers=[0])  # raises the tokenizer-mismatch error
-    check_length(tokens, model.n_heads, n_layers=model.n_layers)
+    check_length(tokens, model.n_heads, n_layers=model.n_layers,
+                 fix="give a shorter text (the survey scores every layer's heads, so it keeps them all)")
     first = np.array([tk.id for tk in tokens], dtype=np.int64)  # (T₁,)
     rep, start = induction_ids(model, n, seed)  # (T₂,)
     t1, t2 = len(first), len(rep)
@@ -144,6 +145,8 @@ def rollout(model: Model, text: str | None, *, weigh: str = "attention", image=N
 
         traces, arch = image_traces(model, image), vision_encoder(model)
     else:
+        check_length(encode(model, text), model.n_heads, n_layers=model.n_layers,
+                     fix="give a shorter text (rollout multiplies every layer's attention, so it keeps them all)")
         traces = model_traces(model, text)
     weights = _weights(traces)  # (L, h, T, T)
     plain = None

@@ -205,6 +205,19 @@ def test_what_needs_the_full_matrices_is_one_line(monkeypatch):
     assert mask.exit_code == 0 and "[Summary trace · 54 tokens]" in mask.stdout and "causal mask" in mask.stdout
 
 
+def test_rollout_and_the_survey_say_they_need_every_layer(monkeypatch):
+    """A text that fits one layer's full trace but not every layer's: `heads --layer all` may drop to one --layer,
+    rollout and the survey cannot."""
+    m = model("gpt2")
+    t, h, n = len(m.tokenizer.encode("The cat sat on the mat")), m.n_heads, m.n_layers
+    monkeypatch.setattr(trace_module, "MAX_CELLS", n * h * t * t - 1)
+    gpt2 = str(FIXTURES / "tiny-gpt2")
+    assert "or one --layer" in one_error_line(cli("heads", "The cat sat on the mat", "--model", gpt2, "--layer", "all"))
+    line = one_error_line(cli("rollout", "The cat sat on the mat", "--model", gpt2))
+    assert "rollout multiplies every layer" in line and "one --layer" not in line
+    assert "survey scores every layer" in one_error_line(cli("survey", "The cat sat on the mat", "--model", gpt2))
+
+
 # --- the progress bar ------------------------------------------------------------------------------------------
 
 def _terminal(monkeypatch):
