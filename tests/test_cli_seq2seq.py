@@ -108,3 +108,17 @@ def test_heads_decoder_and_cross_errors_are_one_line():
         r = run("heads", SRC, *args)
         assert r.exit_code == 1 and r.stderr.startswith("Error: ") and says in r.stderr, (args, r.output)
         assert r.stderr.count("\n") == 1 and "Traceback" not in r.output
+
+
+def test_cross_model_json_is_streamed_as_export_builds_it():
+    from attnviz.export import trace_to_json, traces_to_json
+    from attnviz.models import load_model
+    from attnviz.models.encdec import cross_traces
+
+    folder = str(FIX / "tiny-marian")
+    traces = cross_traces(load_model(folder), SRC, TGT)
+    every = run("cross", SRC, TGT, "--model", folder, "--layer", "all", "--json", "-")
+    assert every.exit_code == 0, every.output
+    assert json.loads(every.stdout) == json.loads(traces_to_json(traces))
+    one = run("cross", SRC, TGT, "--model", folder, "--layer", "1", "--json", "-")
+    assert json.loads(one.stdout) == json.loads(trace_to_json(traces[1]))

@@ -134,10 +134,8 @@ def _model_cross(source: str, target: str | None, model: str, layer: str, *, hea
             return fig.layers_figure(traces, focus=focus, **style)
         return fig.alignment_figure(trace, head=None if mean else h, focus=focus, **style)
 
-    def doc():
-        from ..export import trace_to_json, traces_to_json
-
-        return trace_to_json(trace) if len(traces) == 1 else traces_to_json(traces)
+    def doc():  # streamed a few rows at a time, as every other trace
+        return _json("trace_to_json", trace) if len(traces) == 1 else _json("traces_to_json", traces)
 
     _finish(out, name="cross", doc=doc, terminal=terminal, figure=figure, trace=trace if len(traces) == 1 else None,
             head=h)
