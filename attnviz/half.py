@@ -25,6 +25,14 @@ SPLIT_PRODUCT = 1 << 22  # multiply-adds from which a product is shared with the
 _HELPER: list = []  # the one helper thread (a ThreadPoolExecutor), started by the first large product
 
 
+def bfloat16_to_float32(bits: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """bfloat16 numbers given as their uint16 bits, as float32, exactly: a bfloat16 is a float32's high half, so
+    one widening shift, in one pass. `out`: a uint32 array of bits' shape to write into (default: a new one)."""
+    out = np.empty(bits.shape, dtype=np.uint32) if out is None else out
+    np.left_shift(bits, 16, out=out, dtype=np.uint32)
+    return out.view(np.float32)
+
+
 def _helper():
     if not _HELPER:
         from concurrent.futures import ThreadPoolExecutor
@@ -60,9 +68,7 @@ class HalfMatrix:
         """Stored rows (n, d_in) as a new (n, d_in) array of `dtype` (float32 or float64), exactly."""
         if not self.bf16:
             return rows.astype(dtype)
-        out = np.empty(rows.shape, dtype=np.uint32)
-        np.left_shift(rows, 16, out=out, dtype=np.uint32)  # bfloat16 bits → the float32 they are the top of
-        f = out.view(np.float32)
+        f = bfloat16_to_float32(rows)
         return f if dtype == np.float32 else f.astype(dtype)
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
@@ -110,7 +116,7 @@ class HalfMatrix:
             b = min(a + step, end)
             n = b - a
             if self.bf16:
-                np.left_shift(self.rows[a:b], 16, out=bits[:n], dtype=np.uint32)  # bfloat16 → float32, exactly
+                bfloat16_to_float32(self.rows[a:b], out=bits[:n])
                 if wide.dtype != np.float32:
                     np.copyto(wide[:n], bits[:n].view(np.float32))
             else:

@@ -26,10 +26,9 @@ import numpy as np
 
 from .. import attention
 from ..attention import TileMask
-from ..layers import matmul
 from ..summary import TOP_K, HeadSummary, summarize_head
 from ..trace import TILE_KEYS, TILE_QUERIES, RopeInfo
-from .base import Architecture, AttentionWeights, project, run_layer
+from .base import Architecture, AttentionWeights, linear, project, run_layer
 from .guard import check_finite, quiet, stack_label
 
 ROWS = 1024  # rows of a layer's norms, residuals and FFN at a time (its heads need every row)
@@ -85,9 +84,7 @@ def _heads(arch: Architecture, w: AttentionWeights, i: int, x: np.ndarray, posit
     heads = done if summarize else []
     outputs = [hs.output for hs in done] if summarize else done  # (T, d_v) each
     concat = attention.merge_heads(np.stack(outputs))  # (T, h·d_v) float64
-    output = matmul(concat, w.w_o)  # (T, d_model) in float64, as concat is (as base.self_attention)
-    if w.b_o is not None:
-        output = output + w.b_o
+    output = linear(concat, w.w_o, w.b_o)  # (T, d_model) in float64, as concat is (as base.self_attention)
     if not summarize:
         return TiledAttention(concat, output)
     return LayerSummary(tuple(heads), concat, output, mask, pr.rope)

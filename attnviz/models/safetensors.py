@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from ..half import HalfMatrix
+from ..half import HalfMatrix, bfloat16_to_float32
 
 _HEADER_LIMIT = 100_000_000  # bytes; safetensors' own limit on the JSON header
 SINGLE, INDEX = "model.safetensors", "model.safetensors.index.json"
@@ -153,11 +153,8 @@ class TensorFile:
 
 def _as_float32(a: np.ndarray, dtype: str) -> np.ndarray:
     """a as float32: the array itself for F32, else one new array written in place (no temporaries)."""
-    if dtype == "BF16":  # the high 16 bits of a float32: widen into the result, then shift in place
-        out = np.empty(a.shape, dtype=np.uint32)
-        np.copyto(out, a)
-        np.left_shift(out, 16, out=out)
-        return out.view(np.float32)
+    if dtype == "BF16":
+        return bfloat16_to_float32(a)
     return a if a.dtype == np.float32 else a.astype(np.float32)
 
 
